@@ -1,0 +1,5 @@
+"""``python -m leadgate``."""
+
+from leadgate.cli.app import run
+
+run()

@@ -1,0 +1,68 @@
+"""The fit part of the ledger, and the top reasons per lead in words."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leadgate.engine.fit import fit_columns
+from leadgate.engine.ledger import KIND_DTYPE, LedgerTypes, rule_catalogue
+from leadgate.model import columns as c
+from leadgate.model.compiled import QualificationModel
+
+TOP_REASONS = 3
+
+
+def fit_ledger(leads: pl.LazyFrame, model: QualificationModel, types: LedgerTypes) -> pl.LazyFrame:
+    """Ledger rows for the fit rules and persona points that contributed to each lead."""
+    names = fit_columns(model)
+    long = leads.select(c.LEAD_ID, *names).unpivot(
+        index=c.LEAD_ID, on=list(names), variable_name=c.RULE_ID, value_name=c.POINTS
+    )
+    return long.filter(pl.col(c.POINTS) != 0).select(
+        pl.col(c.LEAD_ID),
+        pl.col(c.RULE_ID).replace_strict(names, return_dtype=types.rule_id),
+        pl.lit("fit", KIND_DTYPE).alias(c.RULE_KIND),
+        pl.lit(None, pl.UInt32).alias(c.EVENT_COUNT),
+        pl.col(c.POINTS).alias(c.RAW_POINTS),
+        pl.lit(1.0).alias(c.DECAY_FACTOR),
+        pl.col(c.POINTS).round(2),
+    )
+
+
+def describe(ledger: pl.LazyFrame, model: QualificationModel) -> pl.LazyFrame:
+    """Add each rule's description in words (use on a few leads' rows, not millions)."""
+    return ledger.join(rule_catalogue(model).lazy(), on=[c.RULE_KIND, c.RULE_ID], how="left")
+
+
+def top_reasons(ledger: pl.LazyFrame, model: QualificationModel) -> pl.LazyFrame:
+    """Per lead, the largest contributions in words, e.g. ``+40 Requested a demo (2 events)``.
+
+    The largest rows are picked on numbers first; only those few rows per lead are turned
+    into text.
+    """
+    top = (
+        ledger.filter(pl.col(c.POINTS) != 0)
+        .group_by(c.LEAD_ID)
+        .agg(
+            pl.struct(c.RULE_KIND, c.RULE_ID, c.POINTS, c.EVENT_COUNT)
+            .top_k_by(pl.col(c.POINTS).abs(), TOP_REASONS)
+            .alias("__top")
+        )
+        .explode("__top")
+        .unnest("__top")
+    )
+    described = describe(top, model)
+    sign = pl.when(pl.col(c.POINTS) >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+    count = pl.col(c.EVENT_COUNT)
+    events = (
+        pl.when(count == 1)
+        .then(pl.lit(" (1 event)"))
+        .when(count > 1)
+        .then(pl.format(" ({} events)", count))
+        .otherwise(pl.lit(""))
+    )
+    text = pl.format("{}{} {}{}", sign, pl.col(c.POINTS), pl.col(c.DESCRIPTION), events)
+    order = [pl.col(c.POINTS).abs(), pl.col(c.RULE_ID).cast(pl.String)]
+    return described.group_by(c.LEAD_ID).agg(
+        text.sort_by(order, descending=[True, False]).str.join("; ").alias(c.TOP_REASONS)
+    )

@@ -1,0 +1,80 @@
+"""Fit: segment, exclusions, persona and buying role, and ICP fit points."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leadgate.engine.conditions import ExprContext, first_of, to_expr
+from leadgate.engine.ledger import PERSONA_RULE
+from leadgate.model import columns as c
+from leadgate.model.compiled import QualificationModel
+
+NO_SEGMENT = None
+
+
+def _first_match(
+    cases: list[tuple[pl.Expr, str]], name: str, default: str | None = None
+) -> pl.Expr:
+    pairs = [(cond, pl.lit(value, pl.String)) for cond, value in cases]
+    return first_of(pairs, pl.lit(default, pl.String)).alias(name)
+
+
+def segment_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
+    """The first segment whose condition holds (a segment without one always holds)."""
+    cases = [
+        (pl.lit(True) if s.when is None else to_expr(s.when, ctx), s.id) for s in model.segments
+    ]
+    return _first_match(cases, c.SEGMENT)
+
+
+def exclusion_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
+    """The reason code of the first exclusion that applies, else null."""
+    cases = [(to_expr(e.when, ctx), e.reason) for e in model.exclusions]
+    return _first_match(cases, c.EXCLUSION_REASON)
+
+
+def exclusion_rule_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
+    cases = [(to_expr(e.when, ctx), e.id) for e in model.exclusions]
+    return _first_match(cases, "__exclusion_id")
+
+
+def persona_cases(model: QualificationModel, ctx: ExprContext) -> list[tuple[pl.Expr, int]]:
+    cases = []
+    for i, persona in enumerate(model.personas):
+        cond = to_expr(persona.when, ctx)
+        if persona.segments is not None:
+            cond = cond & pl.col(c.SEGMENT).is_in(pl.Series(persona.segments).implode()).fill_null(
+                False
+            )
+        cases.append((cond, i))
+    return cases
+
+
+def persona_exprs(model: QualificationModel, ctx: ExprContext) -> list[pl.Expr]:
+    """Persona id, buying role and persona points: first matching persona wins."""
+    cases = persona_cases(model, ctx)
+    persona = _first_match([(cond, model.personas[i].id) for cond, i in cases], c.PERSONA)
+    role = _first_match([(cond, model.personas[i].buying_role) for cond, i in cases], c.BUYING_ROLE)
+    points = [(cond, pl.lit(float(model.personas[i].points))) for cond, i in cases]
+    points_expr = first_of(points, pl.lit(0.0))
+    return [persona, role, points_expr.alias("__fit_persona")]
+
+
+def fit_rule_columns(model: QualificationModel, ctx: ExprContext) -> list[pl.Expr]:
+    """One points column per fit rule (0 when the rule does not apply)."""
+    return [
+        pl.when(to_expr(rule.when, ctx))
+        .then(pl.lit(rule.points))
+        .otherwise(0.0)
+        .alias(f"__fit_{rule.id}")
+        for rule in model.fit_rules
+    ]
+
+
+def fit_columns(model: QualificationModel) -> dict[str, str]:
+    """Working column → ledger rule id, for persona points and every fit rule."""
+    return {"__fit_persona": PERSONA_RULE, **{f"__fit_{r.id}": r.id for r in model.fit_rules}}
+
+
+def fit_score_expr(model: QualificationModel) -> pl.Expr:
+    return pl.sum_horizontal([pl.col(n) for n in fit_columns(model)]).round(2).alias(c.FIT_SCORE)

@@ -1,0 +1,145 @@
+"""Frame contracts the engine checks before scoring: columns, types and time zones."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from leadgate.exceptions import InputDataError, Location, Problem, UsageError
+from leadgate.model import columns as c
+from leadgate.model.compiled import QualificationModel
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The three input frames, checked, with events' times in UTC."""
+
+    leads: pl.DataFrame
+    accounts: pl.DataFrame
+    events: pl.DataFrame
+
+
+def check_as_of(as_of: datetime) -> datetime:
+    """``as_of`` must be timezone-aware; it is returned in UTC."""
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise UsageError(
+            f"as_of {as_of.isoformat()} has no time zone.",
+            hint="pass an aware datetime, e.g. datetime(2026, 3, 1, tzinfo=UTC)",
+        )
+    from datetime import UTC
+
+    return as_of.astimezone(UTC)
+
+
+def _missing(frame: pl.DataFrame, name: str, needed: list[str]) -> list[Problem]:
+    present = frame.columns
+    problems = []
+    for column in needed:
+        if column in present:
+            continue
+        close = (
+            difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+            or [name for name in present if column in name or name in column][:1]
+        )
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else (f"add a {column!r} column (it may be empty) or change the model")
+        )
+        problems.append(
+            Problem(
+                "missing_column",
+                f"the {name} frame has no column {column!r}, which the model needs",
+                Location(file=name, field=column),
+                hint=hint,
+            )
+        )
+    return problems
+
+
+def _utc(frame: pl.DataFrame, name: str, column: str) -> tuple[pl.DataFrame, list[Problem]]:
+    dtype = frame.schema.get(column)
+    if dtype is None:
+        return frame, []
+    if not isinstance(dtype, pl.Datetime):
+        return frame, [
+            Problem(
+                "bad_type",
+                f"column {column!r} of {name} has type {dtype}, not a timestamp",
+                Location(file=name, field=column),
+                hint="parse it first (the file readers do), e.g. with str.to_datetime()",
+            )
+        ]
+    if dtype.time_zone is None:
+        return frame, [
+            Problem(
+                "naive_timestamp",
+                f"column {column!r} of {name} has no time zone",
+                Location(file=name, field=column),
+                hint="times are UTC at every boundary: use dt.replace_time_zone('UTC')",
+            )
+        ]
+    if dtype.time_zone != "UTC":
+        frame = frame.with_columns(pl.col(column).dt.convert_time_zone("UTC"))
+    return frame, []
+
+
+def check_inputs(
+    model: QualificationModel,
+    leads: pl.DataFrame,
+    accounts: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+) -> Inputs:
+    """Check the frames against the model; raise one error listing every problem."""
+    if accounts is None:  # no accounts: every account field is unknown
+        accounts = pl.DataFrame(
+            {c.ACCOUNT_ID: pl.Series([], dtype=leads.schema.get(c.ACCOUNT_ID, pl.Int64))}
+            | {name: pl.Series([], dtype=pl.Null) for name in model.account_fields}
+        )
+    if events is None:
+        events = pl.DataFrame(
+            {
+                c.LEAD_ID: pl.Series([], dtype=leads.schema.get(c.LEAD_ID, pl.Int64)),
+                c.EVENT_TYPE: pl.Series([], dtype=pl.String),
+                c.OCCURRED_AT: pl.Series([], dtype=pl.Datetime("us", "UTC")),
+            }
+            | {name: pl.Series([], dtype=pl.Null) for name in model.event_fields}
+        )
+    problems: list[Problem] = []
+    problems += _missing(leads, "leads", [c.LEAD_ID, *model.lead_fields])
+    problems += _missing(accounts, "accounts", [c.ACCOUNT_ID, *model.account_fields])
+    problems += _missing(events, "events", [*c.EVENT_REQUIRED, *model.event_fields])
+    events, time_problems = _utc(events, "events", c.OCCURRED_AT)
+    problems += time_problems
+    if c.ACCOUNT_ID not in leads.columns:
+        leads = leads.with_columns(pl.lit(None, accounts.schema[c.ACCOUNT_ID]).alias(c.ACCOUNT_ID))
+    if not problems:
+        problems += _id_types(leads, accounts, events)
+    if problems:
+        raise InputDataError(problems, summary=f"{len(problems)} problem(s) with the input frames.")
+    return Inputs(leads=leads, accounts=accounts, events=events)
+
+
+def _id_types(leads: pl.DataFrame, accounts: pl.DataFrame, events: pl.DataFrame) -> list[Problem]:
+    problems = []
+    pairs = (
+        ("events", events, c.LEAD_ID, leads.schema[c.LEAD_ID]),
+        ("accounts", accounts, c.ACCOUNT_ID, leads.schema.get(c.ACCOUNT_ID)),
+    )
+    for name, frame, column, expected in pairs:
+        actual = frame.schema.get(column)
+        if expected is None or actual is None or frame.height == 0:
+            continue
+        if actual != expected and not (actual.is_numeric() and expected.is_numeric()):
+            problems.append(
+                Problem(
+                    "id_type_mismatch",
+                    f"{name}.{column} is {actual} but the leads' {column} is {expected}",
+                    Location(file=name, field=column),
+                    hint="use the same type for ids in every frame (e.g. cast both to String)",
+                )
+            )
+    return problems

@@ -1,0 +1,112 @@
+"""Stage recommendation, grades, temperature and potential value.
+
+Stages are tried in precedence order (SQL, PQL, MQL, IQL). The first stage whose rule holds
+decides: if its required fields are known the lead is recommended for it; if not, the lead
+falls to the next stage that holds and ``missing_fields`` names what blocks the higher one.
+An excluded lead is ``disqualified``; a lead that meets no rule stays ``new``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leadgate.engine.conditions import ExprContext, first_of, to_expr
+from leadgate.model import columns as c
+from leadgate.model.compiled import QualificationModel, StageRule, ThresholdRef
+
+
+def threshold_expr(model: QualificationModel, ref: ThresholdRef) -> pl.Expr:
+    """The segment's value of a threshold, or its default."""
+    default = dict(model.thresholds.default)[ref.name]
+    cases = [
+        (pl.col(c.SEGMENT) == segment, pl.lit(dict(pairs)[ref.name]))
+        for segment, pairs in model.thresholds.segments
+        if dict(pairs).get(ref.name) is not None
+    ]
+    return first_of(cases, pl.lit(default))
+
+
+def value_expr(model: QualificationModel) -> pl.Expr:
+    """Potential deal value: from a field when known, else by segment, else the default."""
+    rule = model.value
+    by_segment = first_of(
+        [(pl.col(c.SEGMENT) == segment, pl.lit(amount)) for segment, amount in rule.by_segment],
+        pl.lit(rule.default),
+    )
+    if rule.from_field is None:
+        return by_segment.cast(pl.Float64).alias(c.POTENTIAL_VALUE)
+    src = rule.from_field
+    derived = pl.col(src.field).cast(pl.Float64) * src.per_unit
+    derived = derived.clip(lower_bound=src.minimum, upper_bound=src.maximum)
+    return pl.coalesce(derived, by_segment).cast(pl.Float64).alias(c.POTENTIAL_VALUE)
+
+
+def _band(column: str, bands: tuple[tuple[str, float], ...], worst: str, name: str) -> pl.Expr:
+    cases = [(pl.col(column) >= bound, pl.lit(label)) for label, bound in bands]
+    return first_of(cases, pl.lit(worst)).alias(name)
+
+
+def grade_exprs(model: QualificationModel) -> list[pl.Expr]:
+    return [
+        _band(c.FIT_SCORE, model.grades.fit, "D", c.FIT_GRADE),
+        _band(c.ENGAGEMENT_SCORE, model.grades.engagement, "4", c.ENGAGEMENT_GRADE),
+    ]
+
+
+def grade_expr() -> pl.Expr:
+    return pl.concat_str([pl.col(c.FIT_GRADE), pl.col(c.ENGAGEMENT_GRADE)]).alias(c.GRADE)
+
+
+def temperature_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
+    return (
+        pl.when(to_expr(model.temperature.hot, ctx))
+        .then(pl.lit("hot"))
+        .when(to_expr(model.temperature.warm, ctx))
+        .then(pl.lit("warm"))
+        .otherwise(pl.lit("cold"))
+        .alias(c.TEMPERATURE)
+    )
+
+
+def _field_known(name: str, schema: pl.Schema) -> pl.Expr:
+    col = pl.col(name)
+    known = col.is_not_null()
+    if schema.get(name) in (pl.String, pl.Categorical):
+        known = known & (col.cast(pl.String).str.strip_chars() != "")
+    return known
+
+
+def _missing_list(rule: StageRule, schema: pl.Schema) -> pl.Expr:
+    return pl.concat_str(
+        [pl.when(~_field_known(f, schema)).then(pl.lit(f)) for f in rule.required_fields],
+        separator=",",
+        ignore_nulls=True,
+    )
+
+
+def stage_exprs(model: QualificationModel, ctx: ExprContext, schema: pl.Schema) -> list[pl.Expr]:
+    """``stage`` (recommended) and ``missing_fields`` (what blocks a higher stage)."""
+    held = {rule.stage: to_expr(rule.when, ctx) for rule in model.stages}
+    ok = {
+        rule.stage: pl.all_horizontal([_field_known(f, schema) for f in rule.required_fields])
+        if rule.required_fields
+        else pl.lit(True)
+        for rule in model.stages
+    }
+    none = pl.lit(None, pl.String)
+    stage_cases = [(pl.col(c.IS_EXCLUDED), pl.lit("disqualified"))]
+    stage_cases += [(held[r.stage] & ok[r.stage], pl.lit(r.stage)) for r in model.stages]
+    missing: pl.Expr = none
+    if any(rule.required_fields for rule in model.stages):
+        missing_cases = [(pl.col(c.IS_EXCLUDED), none)]
+        for rule in model.stages:
+            if rule.required_fields:
+                missing_cases.append(
+                    (held[rule.stage] & ~ok[rule.stage], _missing_list(rule, schema))
+                )
+            missing_cases.append((held[rule.stage], none))
+        missing = first_of(missing_cases, none)
+    return [
+        first_of(stage_cases, pl.lit("new")).alias(c.STAGE),
+        missing.alias(c.MISSING_FIELDS),
+    ]

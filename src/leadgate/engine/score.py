@@ -1,0 +1,251 @@
+"""The single scoring entry point used by batch, real time, backtests and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from leadgate.engine import accounts as account_rules
+from leadgate.engine import engagement as eng
+from leadgate.engine import explain, fit, lifecycle, readiness
+from leadgate.engine.conditions import ExprContext, resolve_strings, string_tests
+from leadgate.engine.inputs import check_as_of, check_inputs
+from leadgate.engine.ledger import ledger_types
+from leadgate.engine.normalize import normalize_leads
+from leadgate.model import columns as c
+from leadgate.model.compiled import EventTest, QualificationModel, ThresholdRef
+from leadgate.model.compiler import walk
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores per lead, the ledger that explains them, and the account roll-up."""
+
+    leads: pl.DataFrame
+    ledger: pl.DataFrame | None
+    accounts: pl.DataFrame
+    model_version: str
+    as_of: datetime
+
+
+def _event_tests(model: QualificationModel) -> list[EventTest]:
+    conditions = [model.temperature.hot, model.temperature.warm, *(s.when for s in model.stages)]
+    if model.accounts.engaged_when is not None:
+        conditions.append(model.accounts.engaged_when)
+    found: list[EventTest] = []
+    for cond in conditions:
+        for node in walk(cond):
+            if isinstance(node, EventTest) and node not in found:
+                found.append(node)
+    return found
+
+
+def _distinct(events: pl.DataFrame, fields: Iterable[str]) -> dict[str, pl.Series]:
+    """Distinct values of text event fields (for a Categorical, its whole dictionary)."""
+    out: dict[str, pl.Series] = {}
+    for name in fields:
+        dtype = events.schema.get(name)
+        if isinstance(dtype, pl.Categorical):
+            out[name] = dtype.categories.to_series().cast(pl.Categorical)
+        elif isinstance(dtype, pl.Enum):
+            out[name] = pl.Series(dtype.categories).cast(dtype)
+        elif dtype == pl.String:
+            out[name] = events.get_column(name).drop_nulls().unique()
+    return out
+
+
+def _event_context(model: QualificationModel, events: pl.DataFrame) -> ExprContext:
+    rules = [*model.engagement.rules, *model.product.rules]
+    tests = [t for r in rules for t in string_tests(r.where)]
+    tests += [t for e in _event_tests(model) for t in string_tests(e)]
+    distinct = _distinct(events, sorted({t.field for t in tests}))
+    return ExprContext(resolved=resolve_strings(distinct, tests))
+
+
+def _lead_frame(
+    model: QualificationModel, leads: pl.DataFrame, accounts: pl.DataFrame
+) -> pl.LazyFrame:
+    wanted = [c.LEAD_ID, c.ACCOUNT_ID, c.EMAIL, c.TITLE, *model.lead_fields]
+    present = [name for name in dict.fromkeys(wanted) if name in leads.columns]
+    base = (
+        leads.lazy()
+        .select(present)
+        .with_columns(
+            pl.lit(None, pl.String).alias(name)
+            for name in (c.EMAIL, c.TITLE)
+            if name not in leads.columns
+        )
+    )
+    acc = (
+        accounts.lazy()
+        .select(
+            pl.col(c.ACCOUNT_ID),
+            *[pl.col(f).alias(c.account_column(f)) for f in model.account_fields],
+        )
+        .unique(subset=c.ACCOUNT_ID, keep="first")
+    )
+    if acc.collect_schema()[c.ACCOUNT_ID] != leads.schema[c.ACCOUNT_ID]:
+        acc = acc.with_columns(pl.col(c.ACCOUNT_ID).cast(leads.schema[c.ACCOUNT_ID]))
+    return normalize_leads(base).join(
+        acc, on=c.ACCOUNT_ID, how="left", coalesce=True, maintain_order="left"
+    )
+
+
+def score(
+    leads: pl.DataFrame,
+    accounts: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+    model: QualificationModel,
+    *,
+    as_of: datetime,
+    explain_points: bool = True,
+) -> ScoreResult:
+    """Score leads as of a moment, explain every point, and roll contacts up to accounts.
+
+    Events after ``as_of`` are ignored, so scoring "as of last March" reproduces what a live
+    system would have said then. Inputs are never modified.
+
+    Args:
+        leads: one row per lead; needs ``lead_id`` and the fields the model reads.
+        accounts: one row per account (``account_id`` and the ``account.`` fields used).
+        events: ``lead_id``, ``event_type``, ``occurred_at`` (UTC) and event properties.
+        model: a compiled qualification model.
+        as_of: the moment to score at (timezone-aware).
+        explain_points: also build the ledger and the top reasons.
+
+    Example:
+        >>> result = score(leads, accounts, events, model, as_of=datetime(2026, 3, 1, tzinfo=UTC))
+        >>> result.leads.select("lead_id", "grade", "stage")
+    """
+    as_of = check_as_of(as_of)
+    inputs = check_inputs(model, leads, accounts, events)
+    id_dtype = inputs.leads.schema[c.LEAD_ID]
+    types = ledger_types(model, id_dtype)
+    ev_ctx = _event_context(model, inputs.events)
+    events_lf = inputs.events.lazy().select(
+        c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, *sorted(set(model.event_fields))
+    )
+    if inputs.events.schema[c.LEAD_ID] != id_dtype:
+        events_lf = events_lf.with_columns(pl.col(c.LEAD_ID).cast(id_dtype))
+
+    rule_frames = eng.section_ledger(
+        events_lf, model.engagement, "engagement", ev_ctx, as_of, types
+    )
+    rule_frames += eng.section_ledger(events_lf, model.product, "product", ev_ctx, as_of, types)
+    tests = _event_tests(model)
+    test_names = {t: f"__event_test_{i}" for i, t in enumerate(tests)}
+    test_queries = eng.event_test_counts(events_lf, tests, test_names, ev_ctx, as_of)
+    collected = pl.collect_all(
+        [pl.concat(rule_frames) if rule_frames else types.empty().lazy(), *test_queries]
+    )
+    event_ledger, test_counts = collected[0], collected[1:]
+
+    lf = _lead_frame(model, inputs.leads, inputs.accounts)
+    for kind, section, column in (
+        ("engagement", model.engagement, c.ENGAGEMENT_SCORE),
+        ("product", model.product, c.PRODUCT_SCORE),
+    ):
+        totals, adjustments = eng.section_totals(event_ledger.lazy(), section, kind, column, types)
+        lf = lf.join(totals, on=c.LEAD_ID, how="left", maintain_order="left").with_columns(
+            pl.col(column).fill_null(0.0)
+        )
+        event_ledger = pl.concat([event_ledger, adjustments.collect()])
+    for counts, name in zip(test_counts, test_names.values(), strict=True):
+        lf = lf.join(counts.lazy(), on=c.LEAD_ID, how="left", maintain_order="left")
+        lf = lf.with_columns(pl.col(name).fill_null(0))
+
+    ctx = ExprContext(
+        threshold=lambda ref: lifecycle.threshold_expr(model, ref),
+        event_test=lambda t: test_names[t],
+        framework=lambda fid: c.framework_column(fid, "passed"),
+        string_fields=frozenset(
+            name for name, dtype in inputs.leads.schema.items() if dtype == pl.String
+        ),
+    )
+    lf = lf.with_columns(fit.segment_expr(model, ctx))
+    lf = lf.with_columns(fit.exclusion_expr(model, ctx), *fit.persona_exprs(model, ctx))
+    lf = lf.with_columns(
+        pl.col(c.EXCLUSION_REASON).is_not_null().alias(c.IS_EXCLUDED),
+        *fit.fit_rule_columns(model, ctx),
+        lifecycle.value_expr(model),
+    )
+    schema = lf.collect_schema()
+    lf = lf.with_columns(
+        fit.fit_score_expr(model),
+        *[e for fw in model.frameworks for e in readiness.framework_exprs(fw, schema)],
+    )
+    lf = lf.with_columns(lifecycle.grade_exprs(model))
+    lf = lf.with_columns(
+        lifecycle.grade_expr(),
+        lifecycle.temperature_expr(model, ctx),
+        *lifecycle.stage_exprs(model, ctx, schema),
+        account_rules.engaged_expr(model, ctx),
+    )
+    scored = lf.collect()
+    accounts_out = account_rules.account_rollup(
+        scored.lazy(), inputs.accounts.lazy(), model
+    ).collect()
+
+    ledger: pl.DataFrame | None = None
+    out = scored.lazy()
+    if explain_points:
+        fit_rows = explain.fit_ledger(scored.lazy(), model, types)
+        ledger = pl.concat([fit_rows.collect(), event_ledger]).sort(
+            c.LEAD_ID, c.RULE_KIND, c.RULE_ID
+        )
+        reasons = explain.top_reasons(ledger.lazy(), model)
+        out = out.join(reasons, on=c.LEAD_ID, how="left", maintain_order="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.String).alias(c.TOP_REASONS))
+    out = out.with_columns(
+        pl.lit(model.version).alias(c.MODEL_VERSION),
+        pl.lit(as_of).alias(c.AS_OF),
+    )
+    return ScoreResult(
+        leads=out.select(_output_columns(model)).collect(),
+        ledger=ledger,
+        accounts=accounts_out,
+        model_version=model.version,
+        as_of=as_of,
+    )
+
+
+def _output_columns(model: QualificationModel) -> list[str]:
+    frameworks = [
+        c.framework_column(fw.id, part)
+        for fw in model.frameworks
+        for part in ("met", "missing", "passed")
+    ]
+    return [
+        c.LEAD_ID,
+        c.ACCOUNT_ID,
+        c.EMAIL_DOMAIN,
+        c.IS_FREE_EMAIL,
+        c.SENIORITY,
+        c.DEPARTMENT,
+        c.SEGMENT,
+        c.PERSONA,
+        c.BUYING_ROLE,
+        c.IS_EXCLUDED,
+        c.EXCLUSION_REASON,
+        c.FIT_SCORE,
+        c.ENGAGEMENT_SCORE,
+        c.PRODUCT_SCORE,
+        c.POTENTIAL_VALUE,
+        c.FIT_GRADE,
+        c.ENGAGEMENT_GRADE,
+        c.GRADE,
+        c.TEMPERATURE,
+        c.STAGE,
+        c.MISSING_FIELDS,
+        *frameworks,
+        c.TOP_REASONS,
+        c.MODEL_VERSION,
+        c.AS_OF,
+    ]
+
+
+__all__ = ["ScoreResult", "ThresholdRef", "score"]
