@@ -104,3 +104,37 @@ class UsageError(LeadgateError):
     """A command or function was called with arguments that cannot work together."""
 
     code = "usage"
+
+
+class StorageError(LeadgateError):
+    """The database refused a write or a read (constraint, connection, bad frame)."""
+
+    code = "storage"
+
+
+class DatabaseNotMigratedError(StorageError):
+    """The database schema is missing or older than this version of leadgate expects."""
+
+    code = "db_not_migrated"
+
+    def __init__(self, current: str | None, expected: str) -> None:
+        at = f"revision {current!r}" if current else "no revision (empty database)"
+        super().__init__(
+            f"The database is at {at}; this leadgate expects revision {expected!r}.",
+            hint="run `leadgate db upgrade`",
+            code=self.code,
+        )
+        self.current = current
+        self.expected = expected
+
+
+class TransitionError(LeadgateError):
+    """A lifecycle action is not allowed from the lead's current stage."""
+
+    code = "transition_not_allowed"
+
+
+class NotFoundError(LeadgateError):
+    """A lead, account or other record that was asked for does not exist."""
+
+    code = "not_found"
