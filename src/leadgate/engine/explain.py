@@ -31,25 +31,27 @@ def fit_ledger(leads: pl.LazyFrame, model: QualificationModel, types: LedgerType
 
 def describe(ledger: pl.LazyFrame, model: QualificationModel) -> pl.LazyFrame:
     """Add each rule's description in words (use on a few leads' rows, not millions)."""
-    return ledger.join(rule_catalogue(model).lazy(), on=[c.RULE_KIND, c.RULE_ID], how="left")
+    return ledger.join(
+        rule_catalogue(model).lazy(),
+        on=[c.RULE_KIND, c.RULE_ID],
+        how="left",
+        maintain_order="left",
+    )
 
 
 def top_reasons(ledger: pl.LazyFrame, model: QualificationModel) -> pl.LazyFrame:
     """Per lead, the largest contributions in words, e.g. ``+40 Requested a demo (2 events)``.
 
-    The largest rows are picked on numbers first; only those few rows per lead are turned
-    into text.
+    The largest rows are picked on numbers first (by absolute points, ties by rule order in
+    the model); only those few rows per lead are turned into text.
     """
+    order = [pl.col(c.LEAD_ID), pl.col(c.POINTS).abs(), pl.col(c.RULE_ID).to_physical()]
     top = (
         ledger.filter(pl.col(c.POINTS) != 0)
-        .group_by(c.LEAD_ID)
-        .agg(
-            pl.struct(c.RULE_KIND, c.RULE_ID, c.POINTS, c.EVENT_COUNT)
-            .top_k_by(pl.col(c.POINTS).abs(), TOP_REASONS)
-            .alias("__top")
-        )
-        .explode("__top")
-        .unnest("__top")
+        .select(c.LEAD_ID, c.RULE_KIND, c.RULE_ID, c.POINTS, c.EVENT_COUNT)
+        .sort(order, descending=[False, True, False])
+        .group_by(c.LEAD_ID, maintain_order=True)
+        .head(TOP_REASONS)
     )
     described = describe(top, model)
     sign = pl.when(pl.col(c.POINTS) >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
@@ -62,7 +64,6 @@ def top_reasons(ledger: pl.LazyFrame, model: QualificationModel) -> pl.LazyFrame
         .otherwise(pl.lit(""))
     )
     text = pl.format("{}{} {}{}", sign, pl.col(c.POINTS), pl.col(c.DESCRIPTION), events)
-    order = [pl.col(c.POINTS).abs(), pl.col(c.RULE_ID).cast(pl.String)]
-    return described.group_by(c.LEAD_ID).agg(
-        text.sort_by(order, descending=[True, False]).str.join("; ").alias(c.TOP_REASONS)
+    return described.group_by(c.LEAD_ID, maintain_order=True).agg(
+        text.str.join("; ").alias(c.TOP_REASONS)
     )

@@ -193,9 +193,7 @@ def score(
     out = scored.lazy()
     if explain_points:
         fit_rows = explain.fit_ledger(scored.lazy(), model, types)
-        ledger = pl.concat([fit_rows.collect(), event_ledger]).sort(
-            c.LEAD_ID, c.RULE_KIND, c.RULE_ID
-        )
+        ledger = pl.concat([fit_rows.collect(), event_ledger])
         reasons = explain.top_reasons(ledger.lazy(), model)
         out = out.join(reasons, on=c.LEAD_ID, how="left", maintain_order="left")
     else:
