@@ -7,9 +7,9 @@ import csv
 import polars as pl
 import pytest
 
-from conftest import EXAMPLE_MODEL
 from leadgate.cli.app import main
 from leadgate.synth import generate_dataset
+from testkit import EXAMPLE_MODEL
 
 
 @pytest.fixture(scope="module")

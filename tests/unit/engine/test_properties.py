@@ -9,10 +9,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import AS_OF, make_accounts, make_leads
 from leadgate.engine import score
 from leadgate.engine.engagement import decay_factor
 from leadgate.model.compiled import Decay
+from testkit import AS_OF, make_accounts, make_leads
 
 ACCOUNTS = make_accounts([{"account_id": 1, "industry": "Software", "employees": 2000}])
 LEADS = make_leads(

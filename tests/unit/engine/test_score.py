@@ -7,9 +7,9 @@ import math
 import polars as pl
 import pytest
 
-from conftest import AS_OF, make_accounts, make_events, make_leads, ts
 from leadgate.engine import score
 from leadgate.exceptions import InputDataError, UsageError
+from testkit import AS_OF, make_accounts, make_events, make_leads, ts
 
 ACCOUNTS = make_accounts(
     [

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from conftest import EXAMPLE_MODEL, SMALL_MODEL
 from leadgate.exceptions import ArtifactError
 from leadgate.model import load_model, load_spec, parse_spec, read_artifact, write_artifact
 from leadgate.model.compiler import compile_spec
 from leadgate.model.schema import json_schema
+from testkit import EXAMPLE_MODEL, SMALL_MODEL
 
 
 def test_round_trip_gives_the_same_model(tmp_path):

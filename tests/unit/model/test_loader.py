@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLE_MODEL, SMALL_MODEL
 from leadgate.exceptions import ModelError
 from leadgate.model import load_model, parse_spec
+from testkit import EXAMPLE_MODEL, SMALL_MODEL
 
 
 def problems_of(text: str) -> list:

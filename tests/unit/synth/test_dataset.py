@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from conftest import EXAMPLE_MODEL
 from leadgate.engine.freemail import FREE_EMAIL_DOMAINS
 from leadgate.engine.score import score
 from leadgate.exceptions import UsageError
 from leadgate.model.loader import load_model
 from leadgate.synth import generate_dataset
+from testkit import EXAMPLE_MODEL
 
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 
