@@ -13,6 +13,12 @@ import polars as pl
 
 from leadgate.io._datetimes import keep, to_datetime, typed_datetime
 from leadgate.io.contracts import ColumnType
+from leadgate.io.normalise import (
+    domain_problem,
+    email_problem,
+    normalise_domain,
+    normalise_email,
+)
 
 TRUE_WORDS = ("true", "yes", "y", "t", "1")
 FALSE_WORDS = ("false", "no", "n", "f", "0")
@@ -30,16 +36,22 @@ BAD_CODES: dict[ColumnType, str] = {
     "float": "bad_float",
     "bool": "bad_bool",
     "datetime": "bad_datetime",
+    "email": "bad_email",
+    "domain": "bad_domain",
 }
 
 
 @dataclass(frozen=True)
 class Coerced:
-    """A converted column, which cells were bad, and the source to quote in messages."""
+    """A converted column, which cells were bad, and the source to quote in messages.
+
+    ``reasons`` says why each bad cell is bad, for types that can tell (e-mail, domain).
+    """
 
     values: pl.Series
     bad: pl.Series | None
     source: pl.Series
+    reasons: pl.Series | None = None
 
 
 def _bad(text: pl.Series, values: pl.Series) -> pl.Series | None:
@@ -146,6 +158,25 @@ def _typed_fast_path(series: pl.Series, ctype: ColumnType) -> pl.Series | None:
     return values
 
 
+_CHECKED: dict[ColumnType, tuple[Callable[[pl.Expr], pl.Expr], Callable[[pl.Expr], pl.Expr]]] = {
+    "email": (normalise_email, email_problem),
+    "domain": (normalise_domain, domain_problem),
+}
+
+
+def _checked(text: pl.Series, ctype: ColumnType) -> Coerced:
+    """Normalise text and reject the cells the type's check finds a reason against."""
+    normalise, problem = _CHECKED[ctype]
+    value = normalise(pl.lit(text))
+    checked = pl.select(value=value, reason=problem(value))
+    reasons = checked.get_column("reason")
+    bad = reasons.is_not_null()
+    if not bad.any():
+        return Coerced(checked.get_column("value").alias(text.name), None, text)
+    values = keep(checked.get_column("value"), ~bad).alias(text.name)
+    return Coerced(values, bad, text, reasons)
+
+
 def coerce(series: pl.Series, ctype: ColumnType) -> Coerced:
     """Convert one column to ``ctype``.
 
@@ -153,6 +184,8 @@ def coerce(series: pl.Series, ctype: ColumnType) -> Coerced:
         polars.exceptions.InvalidOperationError: The column holds nested data that has no
             text form (structs, lists) for a scalar type.
     """
+    if ctype in _CHECKED:
+        return _checked(series.cast(pl.String), ctype)
     if series.dtype != pl.String:
         values = _typed_fast_path(series, ctype)
         if values is not None:

@@ -37,6 +37,8 @@ _NAIVE_FORMATS = (
     "%m/%d/%Y",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",  # Salesforce reports in a US locale: 3/5/2024 2:22 PM
+    "%m/%d/%Y %I:%M:%S %p",
     "%d.%m.%Y",
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",

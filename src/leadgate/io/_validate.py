@@ -13,6 +13,7 @@ import polars as pl
 from leadgate.exceptions import InputDataError, Location, Problem
 from leadgate.io._coerce import BAD_CODES, Coerced, coerce
 from leadgate.io.contracts import ColumnType, FrameContract
+from leadgate.io.normalise import DOMAIN_HINT, EMAIL_HINT
 
 MAX_QUOTED = 60
 T = TypeVar("T")
@@ -26,6 +27,8 @@ _DESCRIPTIONS: dict[ColumnType, str] = {
     "float": "a number",
     "bool": "a yes/no value",
     "datetime": "a date/time leadgate can read",
+    "email": "an e-mail address",
+    "domain": "a company domain",
 }
 
 _HINTS: dict[ColumnType, str] = {
@@ -36,8 +39,11 @@ _HINTS: dict[ColumnType, str] = {
     "float": "Write a number with a dot for decimals, like 1200.50 or 1,200.50, "
     "or leave the cell empty.",
     "bool": "Write true/false, yes/no, y/n, t/f or 1/0, or leave the cell empty.",
+    "email": EMAIL_HINT,
+    "domain": DOMAIN_HINT,
     "datetime": "Use ISO 8601 like 2026-03-01T12:00:00Z. Also accepted: 2026-03-01, "
-    "2026-03-01 12:00:00 (taken as UTC), MM/DD/YYYY (US month first), DD.MM.YYYY, "
+    "2026-03-01 12:00:00 (taken as UTC), MM/DD/YYYY (US month first, also with a time like "
+    "2:22 PM), DD.MM.YYYY, "
     "and epoch seconds or milliseconds.",
 }
 
@@ -67,23 +73,25 @@ def _as_text(values: pl.Series) -> list[str]:
 
 
 def _cell_problems(
-    mask: pl.Series,
-    source: pl.Series,
-    rows: pl.Series,
-    *,
-    file: str,
-    column: str,
-    ctype: ColumnType,
+    coerced: Coerced, rows: pl.Series, *, file: str, column: str, ctype: ColumnType
 ) -> list[Problem]:
-    values = _as_text(source.filter(mask))
+    mask = coerced.bad
+    if mask is None:
+        return []
+    values = _as_text(coerced.source.filter(mask))
+    bad_rows = rows.filter(mask).to_list()
+    if coerced.reasons is None:
+        reasons: list[str] = [""] * len(bad_rows)
+    else:
+        reasons = [f": {reason}" for reason in coerced.reasons.filter(mask).to_list()]
     return [
         Problem(
             code=BAD_CODES[ctype],
-            message=f"{value} is not {_DESCRIPTIONS[ctype]}.",
+            message=f"{value} is not {_DESCRIPTIONS[ctype]}{reason}.",
             location=Location(file=file, row=row, field=column),
             hint=_HINTS[ctype],
         )
-        for row, value in zip(rows.filter(mask).to_list(), map(quote, values), strict=True)
+        for row, value, reason in zip(bad_rows, map(quote, values), reasons, strict=True)
     ]
 
 
@@ -178,9 +186,7 @@ def validate(raw: pl.DataFrame, contract: FrameContract, *, file: str, first_row
         converted.append(result.values)
         if result.bad is not None:
             rejected |= result.bad
-            problems += _cell_problems(
-                result.bad, result.source, rows, file=file, column=column, ctype=ctype
-            )
+            problems += _cell_problems(result, rows, file=file, column=column, ctype=ctype)
         if column in contract.required:
             missing = result.values.is_null()
             if result.bad is not None:

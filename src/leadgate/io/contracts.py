@@ -13,8 +13,17 @@ from typing import Literal, get_args
 
 from leadgate.model import columns as c
 
-ColumnType = Literal["id", "string", "int", "float", "bool", "datetime", "category"]
+ColumnType = Literal[
+    "id", "string", "int", "float", "bool", "datetime", "category", "email", "domain"
+]
 """The logical type of a known column; see ``leadgate.io.readers`` for accepted spellings."""
+
+# Lead columns CRM exports carry; the engine reads them like any custom lead field.
+COMPANY = "company"
+COMPANY_DOMAIN = "company_domain"
+OWNER = "owner"
+CRM_STATUS = "crm_status"
+LIFECYCLE_STAGE = "lifecycle_stage"
 
 COLUMN_TYPES: tuple[ColumnType, ...] = get_args(ColumnType)
 
@@ -53,7 +62,7 @@ LEADS = FrameContract(
     types={
         c.LEAD_ID: "id",
         c.ACCOUNT_ID: "id",
-        c.EMAIL: "string",
+        c.EMAIL: "email",
         c.FIRST_NAME: "string",
         c.LAST_NAME: "string",
         c.TITLE: "string",
@@ -61,6 +70,14 @@ LEADS = FrameContract(
         c.COUNTRY: "string",
         c.SOURCE: "string",
         c.CREATED_AT: "datetime",
+        COMPANY: "string",
+        COMPANY_DOMAIN: "domain",
+        c.EMPLOYEES: "int",
+        c.ANNUAL_REVENUE: "float",
+        c.INDUSTRY: "string",
+        OWNER: "string",
+        CRM_STATUS: "string",
+        LIFECYCLE_STAGE: "string",
         "seats": "int",
         "budget": "bool",
         "authority": "bool",
@@ -82,12 +99,14 @@ ACCOUNTS = FrameContract(
     types={
         c.ACCOUNT_ID: "id",
         c.ACCOUNT_NAME: "string",
-        c.DOMAIN: "string",
+        c.DOMAIN: "domain",
         c.INDUSTRY: "string",
         c.COUNTRY: "string",
         "tech_stack": "string",
         c.EMPLOYEES: "int",
         c.ANNUAL_REVENUE: "float",
+        OWNER: "string",
+        c.CREATED_AT: "datetime",
     },
     unique=c.ACCOUNT_ID,
 )

@@ -10,8 +10,14 @@ Accepted cell spellings for known columns (surrounding whitespace is ignored, em
 * ``bool``: true/false, yes/no, y/n, t/f, 1/0 in any case.
 * ``datetime``: ISO 8601 with or without time, with ``Z`` or an offset (converted to UTC);
   ``YYYY-MM-DD HH:MM[:SS]`` (taken as UTC); ``MM/DD/YYYY`` and ``MM/DD/YY`` — slash dates are
-  always read US-style, month first, so ``01/02/2026`` is 2 January; ``DD.MM.YYYY``; epoch
-  seconds (from 1e8) or milliseconds (from 1e11). Results are ``Datetime("us", "UTC")``.
+  always read US-style, month first, so ``01/02/2026`` is 2 January (a mapping's
+  ``date_format`` can say otherwise) — also with ``2:22 PM``-style times; ``DD.MM.YYYY``
+  (``5.3.2024`` too); epoch seconds (from 1e8) or milliseconds (from 1e11). Results are
+  ``Datetime("us", "UTC")``.
+* ``email``: stripped, ``mailto:`` dropped, lower-cased; clearly invalid addresses (no ``@``,
+  spaces inside, no dot in the domain, ...) are bad cells whose problem says why.
+* ``domain``: a domain, website URL or address reduced to ``acme.com``; text that is no
+  domain after that is a bad cell.
 * ``category``: Categorical; ``string``: String.
 """
 
@@ -31,6 +37,12 @@ from leadgate.io._coerce import infer_text_column
 from leadgate.io._headers import check_required, map_headers, trim_headers
 from leadgate.io._validate import parallel_map, validate
 from leadgate.io.contracts import FrameContract
+from leadgate.io.mappings import (
+    ColumnMapping,
+    apply_mapping,
+    check_mapped_required,
+    check_mapping_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +141,11 @@ def _load(path: Path, fmt: str) -> tuple[pl.DataFrame, str | None]:
 
 
 def read_frame(
-    path: str | Path, contract: FrameContract, *, skip_invalid: bool = False
+    path: str | Path,
+    contract: FrameContract,
+    *,
+    skip_invalid: bool = False,
+    mapping: ColumnMapping | None = None,
 ) -> ReadResult:
     """Read a CSV (``.csv``, ``.csv.gz``), Parquet or NDJSON (``.ndjson``, ``.jsonl``) file.
 
@@ -142,6 +158,8 @@ def read_frame(
         path: The file to read.
         contract: What the file must contain, e.g. ``LEADS``.
         skip_invalid: Return the valid rows and the problems instead of raising.
+        mapping: A CRM column mapping (see :func:`~leadgate.io.load_mapping`) applied to the
+            headers and values before the usual header matching.
 
     Returns:
         The valid rows, the problems, and row counts.
@@ -149,7 +167,10 @@ def read_frame(
     Raises:
         InputDataError: The file is missing, unreadable, of unknown type, or lacks a required
             column; or any row has a problem and ``skip_invalid`` is false.
+        UsageError: ``mapping`` reads another kind of file than ``contract``.
     """
+    if mapping is not None:
+        check_mapping_target(mapping, contract)
     file = str(path)
     path = Path(path)
     fmt = file_format(path)
@@ -172,9 +193,16 @@ def read_frame(
             file,
             f"Check the file is valid {fmt} ({str(exc).splitlines()[0] if str(exc) else exc!r}).",
         ) from exc
-    raw, mapping = map_headers(trim_headers(raw), contract)
-    for header, column in mapping.items():
+    raw = trim_headers(raw)
+    renames: dict[str, str] = {}
+    if mapping is not None:
+        raw, renames = apply_mapping(raw, mapping)
+    raw, matched = map_headers(raw, contract)
+    renames.update(matched)
+    for header, column in renames.items():
         logger.info("%s: reading column %r as %r", file, header, column)
+    if mapping is not None:
+        check_mapped_required(raw, contract, mapping, file)
     check_required(raw, contract, file)
     if fmt == "csv":
         extras = [name for name in raw.columns if name not in contract.types]
@@ -194,7 +222,7 @@ def read_frame(
         problems=tuple(checked.problems),
         rows_read=raw.height,
         rows_rejected=checked.rows_rejected,
-        column_mapping=mapping,
+        column_mapping=renames,
         encoding=encoding,
     )
 
