@@ -1,0 +1,178 @@
+"""Low-level helpers shared by the bulk writers and the frame readers (dialect plumbing)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from leadgate.exceptions import StorageError, UsageError
+from leadgate.storage.tables import SQLITE_TIMESTAMP_FORMAT
+
+PG_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.6f+00"
+JSON_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
+COPY_CHUNK_ROWS = 200_000
+
+
+def is_postgres(conn: Connection) -> bool:
+    """Whether ``conn`` talks to PostgreSQL (else SQLite)."""
+    return conn.dialect.name == "postgresql"
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The DBAPI connection under ``conn`` (sqlite3 or psycopg), in the same transaction."""
+    return conn.connection.driver_connection
+
+
+def _plain(name: str, dtype: pl.DataType, *, timestamp_format: str) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            raise UsageError(
+                f"Column {name!r} holds naive datetimes; leadgate stores tz-aware UTC only.",
+                hint=f'use pl.col("{name}").dt.replace_time_zone("UTC") if the values are UTC',
+            )
+        return col.dt.convert_time_zone("UTC").dt.strftime(timestamp_format)
+    if isinstance(dtype, pl.Date):
+        return col.cast(pl.Datetime("us", "UTC")).dt.strftime(timestamp_format)
+    if isinstance(dtype, pl.Categorical | pl.Enum | pl.Time | pl.Duration | pl.Null):
+        return col.cast(pl.String)
+    if isinstance(dtype, pl.Decimal):
+        return col.cast(pl.Float64)
+    return col
+
+
+def sql_values(
+    frame: pl.DataFrame,
+    columns: Sequence[str],
+    *,
+    postgres: bool,
+    ids: Sequence[str] = (),
+) -> list[pl.Expr]:
+    """Expressions turning ``columns`` of ``frame`` into values the database accepts as is.
+
+    Timestamps become UTC text in the dialect's format, ids become strings, categoricals
+    strings. Computed column-wise in Polars so writers never touch values one by one.
+    """
+    fmt = PG_TIMESTAMP_FORMAT if postgres else SQLITE_TIMESTAMP_FORMAT
+    exprs: list[pl.Expr] = []
+    for name in columns:
+        if name in ids:
+            exprs.append(pl.col(name).cast(pl.String).str.strip_chars().alias(name))
+        else:
+            exprs.append(_plain(name, frame.schema[name], timestamp_format=fmt).alias(name))
+    return exprs
+
+
+def json_object(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Expr:
+    """A JSON object text per row from ``columns`` (nulls included; the SQL strips them)."""
+    if not columns:
+        return pl.lit("{}", dtype=pl.String)
+    fields = [
+        _plain(name, frame.schema[name], timestamp_format=JSON_TIMESTAMP_FORMAT).alias(name)
+        for name in columns
+    ]
+    return pl.struct(fields).struct.json_encode()
+
+
+def now_text(postgres: bool, now: Any) -> str:
+    """``now`` (a tz-aware datetime) as timestamp text for the dialect."""
+    fmt = PG_TIMESTAMP_FORMAT if postgres else SQLITE_TIMESTAMP_FORMAT
+    return cast(str, pl.select(pl.lit(now).dt.convert_time_zone("UTC").dt.strftime(fmt)).item())
+
+
+def compile_positional(conn: Connection, stmt: sa.ClauseElement) -> tuple[str, list[str]]:
+    """Compile a Core statement to SQL text and the names of its ``?`` parameters, in order."""
+    compiled = cast(SQLCompiler, stmt.compile(dialect=conn.dialect))
+    return compiled.string, list(compiled.positiontup or [])
+
+
+def execute_count(conn: Connection, stmt: sa.ClauseElement) -> int:
+    """Run a parameterless statement and return its row count (reliable for INSERT too)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    if compiled.params:  # pragma: no cover - guards our own statement builders
+        raise RuntimeError(f"unexpected parameters {sorted(compiled.params)}")
+    return max(conn.exec_driver_sql(compiled.string).rowcount, 0)
+
+
+def executemany(conn: Connection, compiled: tuple[str, list[str]], frame: pl.DataFrame) -> int:
+    """Run a compiled statement once per row of ``frame`` and return the affected row count.
+
+    ``frame`` columns are named like the statement's parameters.
+    """
+    if frame.height == 0:
+        return 0
+    sql, order = compiled
+    result = conn.exec_driver_sql(sql, frame.select(order).rows())
+    return max(result.rowcount, 0)
+
+
+@contextmanager
+def temp_table(
+    conn: Connection, source: sa.Table, columns: Sequence[str]
+) -> Iterator[sa.TableClause]:
+    """A PostgreSQL temporary table with ``columns`` typed as in ``source``; dropped after use."""
+    name = f"_lg_{source.name}_{uuid.uuid4().hex[:10]}"
+    cols = ", ".join(f'"{c}"' for c in columns)
+    conn.exec_driver_sql(
+        # Identifiers come from our own table metadata, never from user input.
+        f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS SELECT {cols} FROM "{source.name}" '  # noqa: S608
+        "WITH NO DATA"
+    )
+    try:
+        yield sa.table(name, *(sa.column(c) for c in columns))
+    finally:
+        if not conn.closed and conn.in_transaction() and not _aborted(conn):
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _aborted(conn: Connection) -> bool:
+    status = getattr(driver_connection(conn).info, "transaction_status", None)
+    return status is not None and int(status) == 3  # psycopg TransactionStatus.INERROR
+
+
+def copy_in(conn: Connection, table: str, frame: pl.DataFrame) -> None:
+    """Stream ``frame`` (already in SQL values) into ``table`` with PostgreSQL ``COPY``."""
+    if frame.height == 0:
+        return
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    sql = f'COPY "{table}" ({cols}) FROM STDIN (FORMAT csv)'
+    raw = driver_connection(conn)
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for offset in range(0, frame.height, COPY_CHUNK_ROWS):
+                chunk = frame.slice(offset, COPY_CHUNK_ROWS)
+                copy.write(chunk.write_csv(include_header=False).encode())
+    except Exception as exc:
+        raise wrap_error(exc, f"COPY into {table}") from exc
+
+
+def copy_out(conn: Connection, select_sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run ``select_sql`` on PostgreSQL through ``COPY ... TO STDOUT`` into a frame."""
+    raw = driver_connection(conn)
+    buffer = io.BytesIO()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({select_sql}) TO STDOUT (FORMAT csv)") as cp:
+        for data in cp:
+            buffer.write(data)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
+
+
+def wrap_error(exc: BaseException, what: str) -> StorageError:
+    """A ``StorageError`` explaining a database error raised while doing ``what``."""
+    detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+    first = detail[0] if detail else type(exc).__name__
+    return StorageError(
+        f"The database refused {what}: {first}",
+        hint="check ids, foreign keys (account, owner, lead) and unique e-mails/domains",
+        code="storage_integrity",
+    )
