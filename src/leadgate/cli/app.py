@@ -14,9 +14,13 @@ from leadgate.cli.exit_codes import ExitCode
 from leadgate.cli.output import Output
 from leadgate.exceptions import (
     ArtifactError,
+    DatabaseNotMigratedError,
     InputDataError,
     LeadgateError,
     ModelError,
+    NotFoundError,
+    StorageError,
+    TransitionError,
     UsageError,
 )
 
@@ -204,21 +208,211 @@ def demo(
         output.success(f"wrote {len(report.written)} files to {out}")
 
 
+db_app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)
+lead_app = typer.Typer(help="Sales actions on one lead.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(lead_app, name="lead")
+
+
+def _database_url() -> str:
+    from leadgate.settings import Settings
+
+    return Settings().database_url
+
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database", help="Database URL (default: LEADGATE_DATABASE_URL or leadgate.db)."
+    ),
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DbOpt = None) -> None:
+    """Create the schema or migrate it to the newest revision (safe to repeat)."""
+    from leadgate.services.database import upgrade_database
+
+    status = upgrade_database(database or _database_url())
+    Output().success(f"{status.url} is at revision {status.current}")
+
+
+@db_app.command("current")
+def db_current(database: DbOpt = None) -> None:
+    """Show the database's schema revision and whether it is up to date."""
+    from leadgate.services.database import database_status
+
+    status = database_status(database or _database_url())
+    output = Output()
+    if status.up_to_date:
+        output.success(f"{status.url} is at revision {status.current} (up to date)")
+        return
+    at = status.current or "no revision (empty database)"
+    output.warn(f"{status.url} is at {at}; this leadgate expects {status.head}")
+    raise typer.Exit(int(ExitCode.NOT_MIGRATED))
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="leads, accounts, events or outcomes")],
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or NDJSON file.")],
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Built-in CRM mapping (e.g. hubspot-contacts) or a mapping file."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per committed batch.")] = 50_000,
+    database: DbOpt = None,
+) -> None:
+    """Import a file into the database: upserts, idempotent events, a report of bad rows."""
+    from leadgate.services.database import open_database
+    from leadgate.services.importing import import_file
+
+    output = Output()
+    with (
+        open_database(database or _database_url()) as engine,
+        output.counter(f"importing {kind}") as advance,
+    ):
+        summary = import_file(
+            engine,
+            kind,
+            file,
+            mapping=mapping,
+            batch_size=batch_size,
+            now=datetime.now(UTC),
+            progress=advance,
+        )
+    output.success(
+        f"{summary.file}: {summary.rows_read:,} rows read — {summary.inserted:,} inserted, "
+        f"{summary.updated:,} updated, {summary.unchanged:,} unchanged, "
+        f"{summary.rejected:,} rejected ({summary.seconds:.1f} s)"
+    )
+    if summary.merged_duplicates:
+        output.line(f"  {summary.merged_duplicates:,} duplicate people merged by e-mail")
+    if summary.accounts_created:
+        output.line(f"  {summary.accounts_created:,} accounts created from company domains")
+    if summary.report is not None:
+        output.warn(f"rejected rows are listed in {summary.report}")
+
+
+@app.command()
+def requalify(
+    model: ModelOpt,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO date/time (default now).")
+    ] = None,
+    recheck_days: Annotated[
+        int, typer.Option(help="Days before a decayed, recycled lead is re-checked.")
+    ] = 30,
+    database: DbOpt = None,
+) -> None:
+    """Rescore every stored lead and apply the automatic lifecycle moves."""
+    from leadgate.services.database import open_database
+    from leadgate.services.lifecycle import requalify as run_requalify
+
+    moment = _parse_as_of(as_of)
+    with open_database(database or _database_url()) as engine:
+        summary = run_requalify(
+            engine, model, as_of=moment, now=datetime.now(UTC), recheck_days=recheck_days
+        )
+    output = Output()
+    seconds = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
+    output.success(
+        f"{summary.leads:,} leads rescored as of {moment:%Y-%m-%d %H:%M} with "
+        f"{summary.model_version}: {summary.rescored:,} changed scores, "
+        f"{summary.moves['leads'].sum():,} stage moves ({seconds})"
+    )
+    if summary.moves.height:
+        output.table(summary.moves, title="Stage moves")
+
+
+def _lead_action(
+    action: str,
+    lead_id: str,
+    actor: str | None,
+    reason: str | None,
+    recheck: str | None,
+    database: str | None,
+) -> None:
+    from leadgate.services.database import open_database
+    from leadgate.services.lifecycle import perform_action
+
+    with open_database(database or _database_url()) as engine:
+        result = perform_action(
+            engine,
+            lead_id,
+            action,
+            at=datetime.now(UTC),
+            actor=actor,
+            reason=reason,
+            recheck_at=None if recheck is None else _parse_as_of(recheck),
+        )
+    move = result.move
+    text = f"lead {result.lead_id}: {move.from_stage} → {move.to_stage}"
+    if move.reason:
+        text += f" ({move.reason})"
+    if move.recheck_at is not None:
+        text += f"; re-check on {move.recheck_at:%Y-%m-%d}"
+    Output().success(text)
+
+
+ActorOpt = Annotated[str | None, typer.Option(help="Who acts (e.g. a rep's e-mail).")]
+ReasonOpt = Annotated[str | None, typer.Option(help="Reason code.")]
+
+
+def _register(action: str, doc: str) -> None:
+    def command(
+        lead_id: Annotated[str, typer.Argument(help="The lead's id.")],
+        actor: ActorOpt = None,
+        reason: ReasonOpt = None,
+        recheck: Annotated[
+            str | None, typer.Option(help="Recycle only: date to re-check the lead.")
+        ] = None,
+        database: DbOpt = None,
+    ) -> None:
+        _lead_action(action, lead_id, actor, reason, recheck, database)
+
+    command.__doc__ = doc
+    lead_app.command(action)(command)
+
+
+for _action, _doc in (
+    ("accept", "Sales accepts an MQL/PQL (→ SAL)."),
+    ("recycle", "Send a lead back to nurture with a reason and a re-check date."),
+    ("disqualify", "Disqualify a lead with a reason code."),
+    ("convert", "Create an opportunity from a SAL/SQL."),
+    ("won", "Mark the opportunity won."),
+    ("lost", "Mark the opportunity lost (reason required)."),
+    ("reopen", "Reopen a lost or disqualified lead (back to new)."),
+):
+    _register(_action, _doc)
+
+
 _EXIT = {
     ModelError: ExitCode.INVALID_MODEL,
     ArtifactError: ExitCode.INVALID_MODEL,
     InputDataError: ExitCode.INVALID_INPUT,
     UsageError: ExitCode.USAGE,
+    TransitionError: ExitCode.NOT_ALLOWED,
+    NotFoundError: ExitCode.NOT_FOUND,
+    DatabaseNotMigratedError: ExitCode.NOT_MIGRATED,
+    StorageError: ExitCode.STORAGE,
 }
+
+
+def _exit_code(error: LeadgateError) -> ExitCode:
+    for kind in type(error).__mro__:
+        if kind in _EXIT:
+            return _EXIT[kind]
+    return ExitCode.ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; the one place where errors become messages and exit codes."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="leadgate")
+        result = app(args=argv, standalone_mode=False, prog_name="leadgate")
     except LeadgateError as error:
         Output().error(error)
-        return int(_EXIT.get(type(error), ExitCode.ERROR))
+        return int(_exit_code(error))
     except (click.exceptions.Abort, KeyboardInterrupt):
         Output().err.print("aborted")
         return 130
@@ -231,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {error.filename}" if error.filename else ""
         Output().err.print(f"[red]error:[/red] {error.strerror or error}{where}", markup=True)
         return int(ExitCode.ERROR)
-    return int(ExitCode.OK)
+    # With standalone_mode off, click returns a ``typer.Exit`` code instead of raising.
+    return result if isinstance(result, int) else int(ExitCode.OK)
 
 
 def run() -> None:

@@ -10,4 +10,8 @@ class ExitCode(IntEnum):
     INVALID_MODEL = 2
     INVALID_INPUT = 3
     USAGE = 4
+    NOT_MIGRATED = 5
+    STORAGE = 6
+    NOT_ALLOWED = 7
+    NOT_FOUND = 8
     ERROR = 1

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from leadgate.exceptions import LeadgateError, Problem, ProblemsError
@@ -53,12 +61,12 @@ class Output:
 
     def error(self, error: LeadgateError) -> None:
         if isinstance(error, ProblemsError):
-            self.err.print(f"[red]error:[/red] {error.message}")
+            self.err.print(f"[red]error:[/red] {escape(error.message)}")
             self.problems(list(error.problems))
             if error.hint:
                 self.err.print(f"  Hint: {error.hint}", markup=False)
             return
-        self.err.print(f"[red]error:[/red] {error}", markup=False)
+        self.err.print(f"[red]error:[/red] {escape(str(error))}")
 
     @contextmanager
     def progress(self, total_steps: int) -> Iterator[Any]:
@@ -74,6 +82,27 @@ class Output:
                 bar.update(task, description=description, advance=1)
 
             yield step
+
+    @contextmanager
+    def counter(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar over rows; yields ``advance(done, total)``."""
+        if self.quiet or not self.err.is_terminal:
+            yield lambda _done, _total: None
+            return
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task(description, total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield advance
 
 
 def _cell(value: object) -> str:
