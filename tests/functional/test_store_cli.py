@@ -123,5 +123,26 @@ def test_import_requalify_and_sales_actions(db_url, files, capsys, tmp_path):
         assert steps["action"].to_list() == ["requalify", "accept", "convert", "won"]
         assert steps["actor"].to_list()[1] == "rep@x.io"
         assert steps["model_version"].null_count() == 0
+
+        # Export back in a CRM's import format, rescored so reasons are in words.
+        out = tmp_path / "hubspot.csv"
+        code, _, err = cli(capsys, "export", "-o", out, "--format", "hubspot-contacts", *model)
+        assert code == 0, err
+        exported = pl.read_csv(out, infer_schema=False)
+        assert exported.height == leads.height
+        assert {"Record ID", "leadgate_grade", "leadgate_stage", "leadgate_reasons"} <= set(
+            exported.columns
+        )
+        row = exported.filter(pl.col("Record ID") == str(lead_id)).row(0, named=True)
+        assert row["leadgate_stage"] == "won"  # the lifecycle stage, not the recommendation
+        assert row["leadgate_reasons"]
+        # Formula injection is neutralised: no text cell starts with = + - @ (numbers may).
+        number = r"^[-+]?[0-9.]+(e[-+]?[0-9]+)?$"
+        risky = pl.all().str.contains(r"^[=+\-@]") & ~pl.all().str.contains(number)
+        assert not any(exported.select(risky.any()).row(0))
+        assert row["leadgate_reasons"].startswith("'+")
+        code, _, err = cli(capsys, "export", "-o", out, "--format", "pipedrive", *db)
+        assert code == 4
+        assert "hubspot-contacts" in err
     finally:
         engine.dispose()

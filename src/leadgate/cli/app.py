@@ -325,6 +325,37 @@ def requalify(
         output.table(summary.moves, title="Stage moves")
 
 
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV, Parquet or NDJSON file.")],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="leadgate, hubspot-contacts, salesforce-leads or salesforce-contacts.",
+        ),
+    ] = "leadgate",
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Rescore first (adds reasons).")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Rescore as of (ISO).")] = None,
+    database: DbOpt = None,
+) -> None:
+    """Export stored leads' stage, scores, grade, owner and reasons for a CRM."""
+    from leadgate.services.database import open_database
+    from leadgate.services.exporting import export_leads
+
+    with open_database(database or _database_url()) as engine:
+        summary = export_leads(
+            engine,
+            out,
+            format=format,
+            model=model,
+            as_of=None if model is None else _parse_as_of(as_of),
+        )
+    Output().success(f"wrote {summary.rows:,} leads to {summary.path} ({summary.format})")
+
+
 def _lead_action(
     action: str,
     lead_id: str,
