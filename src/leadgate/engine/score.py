@@ -16,7 +16,7 @@ from leadgate.engine.inputs import check_as_of, check_inputs
 from leadgate.engine.ledger import ledger_types
 from leadgate.engine.normalize import normalize_leads
 from leadgate.model import columns as c
-from leadgate.model.compiled import EventTest, QualificationModel, ThresholdRef
+from leadgate.model.compiled import Condition, EventTest, QualificationModel, ThresholdRef
 from leadgate.model.compiler import walk
 
 
@@ -41,6 +41,33 @@ def _event_tests(model: QualificationModel) -> list[EventTest]:
             if isinstance(node, EventTest) and node not in found:
                 found.append(node)
     return found
+
+
+def _lead_conditions(model: QualificationModel) -> list[Condition]:
+    """Every condition evaluated on the lead frame (event tests are resolved separately)."""
+    found: list[Condition | None] = [s.when for s in model.segments]
+    found += [e.when for e in model.exclusions]
+    found += [p.when for p in model.personas]
+    found += [r.when for r in model.fit_rules]
+    found += [model.temperature.hot, model.temperature.warm, *(s.when for s in model.stages)]
+    found.append(model.accounts.engaged_when)
+    return [cond for cond in found if cond is not None]
+
+
+def _lead_strings(model: QualificationModel, frame: pl.DataFrame) -> dict[str, pl.Series]:
+    """Distinct values of the text fields lead conditions test, where that saves work.
+
+    A test on a column with few distinct values (country, industry, seniority) runs once
+    per value and becomes a membership test; a near-unique column (e-mail) is left as is.
+    """
+    tests = [t for cond in _lead_conditions(model) for t in string_tests(cond)]
+    fields = sorted({t.field for t in tests if t.field in frame.columns})
+    distinct = _distinct(frame, fields)
+    return {
+        name: values
+        for name, values in distinct.items()
+        if values.len() * 4 <= max(frame.height, 1)
+    }
 
 
 def _distinct(events: pl.DataFrame, fields: Iterable[str]) -> dict[str, pl.Series]:
@@ -143,7 +170,10 @@ def score(
     )
     event_ledger, test_counts = collected[0], collected[1:]
 
-    lf = _lead_frame(model, inputs.leads, inputs.accounts)
+    base = _lead_frame(model, inputs.leads, inputs.accounts).collect()
+    lead_tests = [t for cond in _lead_conditions(model) for t in string_tests(cond)]
+    resolved = resolve_strings(_lead_strings(model, base), lead_tests)
+    lf = base.lazy()
     for kind, section, column in (
         ("engagement", model.engagement, c.ENGAGEMENT_SCORE),
         ("product", model.product, c.PRODUCT_SCORE),
@@ -161,6 +191,7 @@ def score(
         threshold=lambda ref: lifecycle.threshold_expr(model, ref),
         event_test=lambda t: test_names[t],
         framework=lambda fid: c.framework_column(fid, "passed"),
+        resolved=resolved,
         string_fields=frozenset(
             name for name, dtype in inputs.leads.schema.items() if dtype == pl.String
         ),
@@ -185,9 +216,11 @@ def score(
         account_rules.engaged_expr(model, ctx),
     )
     scored = lf.collect()
-    accounts_out = account_rules.account_rollup(
-        scored.lazy(), inputs.accounts.lazy(), model
-    ).collect()
+    accounts_out = (  # sorted so the same inputs always give the same frame
+        account_rules.account_rollup(scored.lazy(), inputs.accounts.lazy(), model)
+        .sort(c.ACCOUNT_ID)
+        .collect()
+    )
 
     ledger: pl.DataFrame | None = None
     out = scored.lazy()

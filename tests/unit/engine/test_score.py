@@ -271,3 +271,27 @@ def test_no_events_and_no_accounts(small_model):
     out = score(LEADS, None, None, small_model, as_of=AS_OF)
     assert out.leads["engagement_score"].to_list() == [0.0] * 5
     assert out.accounts.height == 0
+
+
+def test_dictionary_resolution_of_text_tests_changes_no_result(monkeypatch):
+    """Text tests run once per distinct value on big frames; the answers must be identical."""
+    import importlib
+
+    from leadgate.model.loader import load_model
+    from leadgate.synth import generate_dataset
+    from testkit import EXAMPLE_MODEL
+
+    engine_score = importlib.import_module("leadgate.engine.score")
+    data = generate_dataset(accounts=150, leads_per_account=6, events_per_lead=8)
+    model = load_model(EXAMPLE_MODEL)
+    args = (data.leads, data.accounts, data.events, model)
+    resolved_fields = engine_score._lead_strings(
+        model,
+        engine_score._lead_frame(model, data.leads, data.accounts).collect(),
+    )
+    assert {"country", "seniority", "department"} <= set(resolved_fields)
+    fast = engine_score.score(*args, as_of=data.as_of)
+    monkeypatch.setattr(engine_score, "_lead_strings", lambda _model, _frame: {})
+    plain = engine_score.score(*args, as_of=data.as_of)
+    assert fast.leads.equals(plain.leads)
+    assert fast.accounts.equals(plain.accounts)
