@@ -205,3 +205,19 @@ def test_demo_runs_and_writes(tmp_path, capsys):
     assert "Recommended stage" in out
     assert "Top qualified leads" in out
     assert (tmp_path / "demo" / "scores.csv").exists()
+    # The demo also runs the store path: SQLite import, requalify, lifecycle stages.
+    assert "Lifecycle stages in sqlite:///" in out
+    import polars as pl
+
+    from leadgate.storage import make_engine, read_leads
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo' / 'leadgate.db'}")
+    with engine.connect() as conn:
+        stored = read_leads(conn)
+    engine.dispose()
+    scores = pl.read_csv(tmp_path / "demo" / "scores.csv")
+    assert stored.height == scores.height
+    assert stored["model_version"].n_unique() == 1
+    # Recommendations and lifecycle agree where no sales action intervened.
+    mql = set(scores.filter(pl.col("stage") == "mql")["lead_id"].cast(pl.String))
+    assert mql == set(stored.filter(pl.col("recommended_stage") == "mql")["lead_id"])

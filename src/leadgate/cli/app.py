@@ -206,6 +206,23 @@ def demo(
     output.table(report.top_accounts, title="Top accounts")
     if report.written:
         output.success(f"wrote {len(report.written)} files to {out}")
+    if out is not None:
+        from leadgate.services.demo import run_store_demo
+
+        with output.progress(total_steps=1) as step:
+            step("Importing into SQLite and qualifying through the lifecycle")
+            store = run_store_demo(out, model_path=model, as_of=data.as_of, now=datetime.now(UTC))
+        for done in store.imports:
+            output.line(
+                f"imported {done.kind}: {done.inserted:,} inserted, {done.rejected:,} rejected "
+                f"({done.seconds:.1f} s)"
+            )
+        output.table(store.lifecycle, title=f"Lifecycle stages in {store.database_url}")
+        output.line(
+            f"Try: leadgate lead accept <lead_id> --database {store.database_url}  ·  "
+            f"leadgate export --out crm.csv --format hubspot-contacts --database "
+            f"{store.database_url}"
+        )
 
 
 db_app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from leadgate.io import write_frame
 from leadgate.model import columns as c
 from leadgate.model import load_model
 from leadgate.model.compiled import QualificationModel
+from leadgate.services.database import open_database, upgrade_database
+from leadgate.services.importing import ImportSummary, import_file
+from leadgate.services.lifecycle import RequalifySummary, requalify
+from leadgate.storage import read_leads
 from leadgate.synth import SyntheticDataset, generate_dataset
 
 STAGE_ORDER = ["sql", "pql", "mql", "iql", "new", "disqualified"]
@@ -137,3 +142,44 @@ def run_demo(
         top_accounts=top_accounts,
         written=tuple(written),
     )
+
+
+@dataclass(frozen=True)
+class StoreDemo:
+    """The demo data loaded into a fresh SQLite store and qualified through the lifecycle."""
+
+    database_url: str
+    imports: tuple[ImportSummary, ...]
+    requalified: RequalifySummary
+    lifecycle: pl.DataFrame
+
+
+def run_store_demo(
+    out_dir: Path, *, model_path: Path | None, as_of: datetime, now: datetime
+) -> StoreDemo:
+    """Import the demo files written by :func:`run_demo` into ``out_dir/leadgate.db`` and
+    requalify every lead: the same path a real team takes with its CRM exports."""
+    database = out_dir / "leadgate.db"
+    for stale in (
+        database,
+        database.with_name("leadgate.db-wal"),
+        database.with_name("leadgate.db-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    upgrade_database(url)
+    with open_database(url) as engine:
+        imports = tuple(
+            import_file(engine, kind, out_dir / f"{kind}.parquet", now=now)
+            for kind in ("accounts", "leads", "events", "outcomes")
+        )
+        summary = requalify(engine, model_path or example_model_path(), as_of=as_of, now=now)
+        with engine.connect() as conn:
+            leads = read_leads(conn)
+    lifecycle = (
+        leads.group_by(c.STAGE)
+        .len("leads")
+        .with_columns((pl.col("leads") / pl.col("leads").sum() * 100).round(1).alias("share_%"))
+        .sort("leads", descending=True)
+    )
+    return StoreDemo(url, imports, summary, lifecycle)
