@@ -306,7 +306,9 @@ def import_command(
     if summary.merged_duplicates:
         output.line(f"  {summary.merged_duplicates:,} duplicate people merged by e-mail")
     if summary.accounts_created:
-        output.line(f"  {summary.accounts_created:,} accounts created from company domains")
+        output.line(
+            f"  {summary.accounts_created:,} accounts created (from company domains or ids)"
+        )
     if summary.report is not None:
         output.warn(f"rejected rows are listed in {summary.report}")
 

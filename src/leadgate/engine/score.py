@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import polars as pl
 
@@ -29,6 +30,11 @@ class ScoreResult:
     accounts: pl.DataFrame
     model_version: str
     as_of: datetime
+
+
+#: Below this many rows, text tests run directly: resolving them per distinct value costs
+#: a few eager queries each, which only pays off on large frames (e.g. a single lead).
+RESOLVE_MIN_ROWS = 5_000
 
 
 def _event_tests(model: QualificationModel) -> list[EventTest]:
@@ -60,6 +66,8 @@ def _lead_strings(model: QualificationModel, frame: pl.DataFrame) -> dict[str, p
     A test on a column with few distinct values (country, industry, seniority) runs once
     per value and becomes a membership test; a near-unique column (e-mail) is left as is.
     """
+    if frame.height < RESOLVE_MIN_ROWS:
+        return {}
     tests = [t for cond in _lead_conditions(model) for t in string_tests(cond)]
     fields = sorted({t.field for t in tests if t.field in frame.columns})
     distinct = _distinct(frame, fields)
@@ -88,6 +96,8 @@ def _event_context(model: QualificationModel, events: pl.DataFrame) -> ExprConte
     rules = [*model.engagement.rules, *model.product.rules]
     tests = [t for r in rules for t in string_tests(r.where)]
     tests += [t for e in _event_tests(model) for t in string_tests(e)]
+    if events.height < RESOLVE_MIN_ROWS:
+        return ExprContext()
     distinct = _distinct(events, sorted({t.field for t in tests}))
     return ExprContext(resolved=resolve_strings(distinct, tests))
 
@@ -165,12 +175,17 @@ def score(
     tests = _event_tests(model)
     test_names = {t: f"__event_test_{i}" for i, t in enumerate(tests)}
     test_queries = eng.event_test_counts(events_lf, tests, test_names, ev_ctx, as_of)
+    # Small inputs (real time: one lead) run on the in-memory engine, which has far less
+    # fixed cost per query than the streaming engine that suits millions of rows.
+    small = inputs.leads.height < RESOLVE_MIN_ROWS
+    engine: Literal["in-memory", "auto"] = "in-memory" if small else "auto"
     collected = pl.collect_all(
-        [pl.concat(rule_frames) if rule_frames else types.empty().lazy(), *test_queries]
+        [pl.concat(rule_frames) if rule_frames else types.empty().lazy(), *test_queries],
+        engine=engine,
     )
     event_ledger, test_counts = collected[0], collected[1:]
 
-    base = _lead_frame(model, inputs.leads, inputs.accounts).collect()
+    base = _lead_frame(model, inputs.leads, inputs.accounts).collect(engine=engine)
     lead_tests = [t for cond in _lead_conditions(model) for t in string_tests(cond)]
     resolved = resolve_strings(_lead_strings(model, base), lead_tests)
     lf = base.lazy()
@@ -182,7 +197,7 @@ def score(
         lf = lf.join(totals, on=c.LEAD_ID, how="left", maintain_order="left").with_columns(
             pl.col(column).fill_null(0.0)
         )
-        event_ledger = pl.concat([event_ledger, adjustments.collect()])
+        event_ledger = pl.concat([event_ledger, adjustments.collect(engine=engine)])
     for counts, name in zip(test_counts, test_names.values(), strict=True):
         lf = lf.join(counts.lazy(), on=c.LEAD_ID, how="left", maintain_order="left")
         lf = lf.with_columns(pl.col(name).fill_null(0))
@@ -215,18 +230,18 @@ def score(
         *lifecycle.stage_exprs(model, ctx, schema),
         account_rules.engaged_expr(model, ctx),
     )
-    scored = lf.collect()
+    scored = lf.collect(engine=engine)
     accounts_out = (  # sorted so the same inputs always give the same frame
         account_rules.account_rollup(scored.lazy(), inputs.accounts.lazy(), model)
         .sort(c.ACCOUNT_ID)
-        .collect()
+        .collect(engine=engine)
     )
 
     ledger: pl.DataFrame | None = None
     out = scored.lazy()
     if explain_points:
         fit_rows = explain.fit_ledger(scored.lazy(), model, types)
-        ledger = pl.concat([fit_rows.collect(), event_ledger])
+        ledger = pl.concat([fit_rows.collect(engine=engine), event_ledger])
         reasons = explain.top_reasons(ledger.lazy(), model)
         out = out.join(reasons, on=c.LEAD_ID, how="left", maintain_order="left")
     else:
@@ -236,7 +251,7 @@ def score(
         pl.lit(as_of).alias(c.AS_OF),
     )
     return ScoreResult(
-        leads=out.select(_output_columns(model)).collect(),
+        leads=out.select(_output_columns(model)).collect(engine=engine),
         ledger=ledger,
         accounts=accounts_out,
         model_version=model.version,

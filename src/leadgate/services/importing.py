@@ -201,6 +201,7 @@ def _write_leads(
     def writer(conn: Connection, batch: pl.DataFrame, *, now: datetime) -> WriteCounts:
         nonlocal created
         batch = _resolve_people(conn, batch)
+        created += _ensure_named_accounts(conn, batch, now)
         batch, accounts = _link_accounts(conn, batch)
         if accounts.height:
             created += upsert_accounts(conn, accounts, now=now).inserted
@@ -227,6 +228,28 @@ def _resolve_people(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
         .drop("__known_id")
         .unique(subset=c.LEAD_ID, keep="last", maintain_order=True)
     )
+
+
+def _ensure_named_accounts(conn: Connection, batch: pl.DataFrame, now: datetime) -> int:
+    """Create a bare account for every ``account_id`` the rows name that is not stored yet.
+
+    CRM exports link people to their company by the CRM's own id (Salesforce ``AccountId``,
+    HubSpot ``Associated Company ID``), often before (or without) the companies being
+    imported. Without the account the lead would break the foreign key and abort the whole
+    import; a bare account keeps the link, and importing the companies later fills it in
+    (upsert by the same id). Upserting only the id never changes a stored account.
+
+    Returns:
+        How many accounts were created.
+    """
+    if c.ACCOUNT_ID not in batch.columns:
+        return 0
+    ids = (
+        batch.select(pl.col(c.ACCOUNT_ID).cast(pl.String)).drop_nulls().unique(maintain_order=True)
+    )
+    if not ids.height:
+        return 0
+    return upsert_accounts(conn, ids, now=now).inserted
 
 
 def _company_domain(batch: pl.DataFrame) -> pl.Expr:
