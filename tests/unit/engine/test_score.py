@@ -282,6 +282,7 @@ def test_dictionary_resolution_of_text_tests_changes_no_result(monkeypatch):
     from testkit import EXAMPLE_MODEL
 
     engine_score = importlib.import_module("leadgate.engine.score")
+    monkeypatch.setattr(engine_score, "RESOLVE_MIN_ROWS", 100)  # resolve on this small frame
     data = generate_dataset(accounts=150, leads_per_account=6, events_per_lead=8)
     model = load_model(EXAMPLE_MODEL)
     args = (data.leads, data.accounts, data.events, model)
