@@ -12,8 +12,8 @@ from leadgate.io import write_frame
 from leadgate.io.contracts import OWNER
 from leadgate.io.exports import EXPORT_COLUMNS, export_frame
 from leadgate.model import columns as c
-from leadgate.services.lifecycle import load_stored_model
-from leadgate.storage import read_accounts, read_events, read_leads
+from leadgate.services.lifecycle import load_stored_model, read_store
+from leadgate.storage import read_leads
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -77,7 +77,8 @@ def export_leads(
 
                 raise UsageError("Rescoring for export needs an as-of time.", hint="--as-of")
             compiled = load_stored_model(model).model
-            result = score(leads, read_accounts(conn), read_events(conn), compiled, as_of=as_of)
+            leads, accounts, events = read_store(conn, compiled)
+            result = score(leads, accounts, events, compiled, as_of=as_of)
             fresh = result.leads.drop(c.STAGE, c.ACCOUNT_ID)
             keep = [n for n in stored.columns if n == c.LEAD_ID or n not in fresh.columns]
             stored = stored.select(keep).join(

@@ -83,6 +83,30 @@ def _save(conn: Connection, stored: StoredModel, now: datetime) -> None:
     save_model(conn, model.version, model.name, digest, stored.artifact_json, now=now)
 
 
+def read_store(
+    conn: Connection, model: QualificationModel
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Leads, accounts and events as the engine expects them, read from the store.
+
+    Custom fields and event properties live in JSON, so a field the model reads may have no
+    value anywhere yet (no discovery answer recorded, no event with that property): it is
+    added as an empty column, which conditions treat as missing.
+    """
+    leads = _with_fields(read_leads(conn), model.lead_fields)
+    accounts = _with_fields(read_accounts(conn), model.account_fields)
+    events = _with_fields(read_events(conn), model.event_fields)
+    return leads, accounts, events
+
+
+def _with_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
+    absent = [
+        name
+        for name in dict.fromkeys(fields)
+        if name not in frame.columns and not name.startswith(c.ACCOUNT_PREFIX)
+    ]
+    return frame.with_columns(pl.lit(None).alias(name) for name in absent)
+
+
 @dataclass(frozen=True)
 class ActionResult:
     """A sales action that was applied."""
@@ -212,9 +236,7 @@ def requalify(
     stored = load_stored_model(model_path)
     model = stored.model
     with engine.connect() as conn:
-        leads = read_leads(conn)
-        accounts = read_accounts(conn)
-        events = read_events(conn)
+        leads, accounts, events = read_store(conn, model)
     timings["read"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -323,5 +345,6 @@ __all__ = [
     "StoredModel",
     "load_stored_model",
     "perform_action",
+    "read_store",
     "requalify",
 ]
