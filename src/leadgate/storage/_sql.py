@@ -154,6 +154,14 @@ def copy_in(conn: Connection, table: str, frame: pl.DataFrame) -> None:
         raise wrap_error(exc, f"COPY into {table}") from exc
 
 
+def analyze(conn: Connection, table: str) -> None:
+    """Give a freshly filled temporary table statistics before it is joined to a big table.
+
+    Without them the planner guesses its size and may pick a row-by-row join.
+    """
+    conn.exec_driver_sql(f'ANALYZE "{table}"')
+
+
 def copy_out(conn: Connection, select_sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Run ``select_sql`` on PostgreSQL through ``COPY ... TO STDOUT`` into a frame."""
     raw = driver_connection(conn)

@@ -247,6 +247,7 @@ def _upsert(
                 _sql.copy_in(conn, tmp.name, values)
                 existing = 0
                 if not do_nothing:
+                    _sql.analyze(conn, tmp.name)
                     join = tmp.join(plan.table, tmp.c[plan.key] == plan.table.c[plan.key])
                     count = sa.select(sa.func.count()).select_from(join)
                     existing = int(conn.execute(count).scalar_one())
@@ -405,6 +406,7 @@ def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | 
         if postgres:
             with _sql.temp_table(conn, leads, [*cols, "updated_at"]) as tmp:
                 _sql.copy_in(conn, tmp.name, values)
+                _sql.analyze(conn, tmp.name)
                 stmt = (
                     sa.update(leads)
                     .values({col: tmp.c[col] for col in sets})
