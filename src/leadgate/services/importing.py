@@ -19,7 +19,15 @@ import polars as pl
 from leadgate.engine.freemail import FREE_EMAIL_DOMAINS
 from leadgate.engine.normalize import email_domain_expr
 from leadgate.exceptions import Location, Problem, UsageError
-from leadgate.io import ACCOUNTS, EVENTS, LEADS, OUTCOMES, FrameContract, read_frame
+from leadgate.io import (
+    ACCOUNTS,
+    EVENTS,
+    LEADS,
+    OUTCOMES,
+    SUPPORTED_EXTENSIONS,
+    FrameContract,
+    read_frame,
+)
 from leadgate.io.mappings import load_mapping
 from leadgate.io.writers import write_problems_report
 from leadgate.model import columns as c
@@ -76,7 +84,12 @@ class ImportSummary:
 
 
 def _report_path(path: Path) -> Path:
-    name = path.name.split(".")[0]
+    """``leads.2024.csv.gz`` → ``leads.2024.rejected.csv`` (only the format suffix goes)."""
+    name = path.name
+    for extension in sorted(SUPPORTED_EXTENSIONS, key=len, reverse=True):
+        if name.lower().endswith(extension):
+            name = name[: -len(extension)]
+            break
     return path.with_name(f"{name}.rejected.csv")
 
 
@@ -137,6 +150,8 @@ def import_file(
     if problems:
         report = _report_path(path)
         write_problems_report(problems, report)
+    else:  # a report from an earlier run of this file no longer applies
+        _report_path(path).unlink(missing_ok=True)
     return ImportSummary(
         kind=kind,
         file=str(path),
