@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from leadgate.storage import tables as t
 
 _CHUNK = 5_000  # bound parameters per statement (SQLite allows 32,766)
+_PG_CHUNK = 200_000
 
 
 def _lookup(
@@ -19,9 +21,18 @@ def _lookup(
     keys: list[str] = []
     values: list[str] = []
     unique = sorted({w for w in wanted if w is not None})
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        for found_key, found_value in conn.execute(sa.select(key, value).where(key.in_(chunk))):
+    postgres = conn.dialect.name == "postgresql"
+    # PostgreSQL takes the whole list as one array parameter; SQLite needs one bound
+    # parameter per value, so it gets chunks.
+    size = _PG_CHUNK if postgres else _CHUNK
+    for start in range(0, len(unique), size):
+        chunk = unique[start : start + size]
+        if postgres:
+            wanted_ids = sa.bindparam("wanted", chunk, type_=postgresql.ARRAY(sa.String()))
+            condition = key == sa.any_(wanted_ids)
+        else:
+            condition = key.in_(chunk)
+        for found_key, found_value in conn.execute(sa.select(key, value).where(condition)):
             keys.append(found_key)
             values.append(found_value)
     return pl.DataFrame(
