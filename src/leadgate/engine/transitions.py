@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import polars as pl
 
@@ -37,19 +37,7 @@ Stage = Literal[
 ]
 Action = Literal["accept", "recycle", "disqualify", "convert", "won", "lost", "reopen"]
 
-STAGES: Final[tuple[Stage, ...]] = (
-    "new",
-    "iql",
-    "mql",
-    "pql",
-    "sal",
-    "sql",
-    "opportunity",
-    "won",
-    "lost",
-    "recycled",
-    "disqualified",
-)
+STAGES: Final[tuple[Stage, ...]] = get_args(Stage)
 MARKETING_STAGES: Final[frozenset[str]] = frozenset({"new", "iql", "mql", "pql", "recycled"})
 QUALIFIED_STAGES: Final[frozenset[str]] = frozenset({"mql", "pql"})
 CLOSED_STAGES: Final[frozenset[str]] = frozenset({"won", "lost", "disqualified"})

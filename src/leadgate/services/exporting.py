@@ -8,11 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from leadgate.engine.score import score
+from leadgate.exceptions import UsageError
 from leadgate.io import write_frame
 from leadgate.io.contracts import OWNER
 from leadgate.io.exports import EXPORT_COLUMNS, export_frame
 from leadgate.model import columns as c
-from leadgate.services.lifecycle import load_stored_model, read_store
+from leadgate.services.lifecycle import (
+    RECOMMENDED,
+    SCORE_COLUMNS,
+    load_stored_model,
+    read_store,
+)
 from leadgate.storage import read_leads
 
 if TYPE_CHECKING:
@@ -26,15 +32,8 @@ _STORED: Final = (
     c.ACCOUNT_ID,
     "owner_id",
     c.STAGE,
-    c.FIT_SCORE,
-    c.ENGAGEMENT_SCORE,
-    c.PRODUCT_SCORE,
-    c.POTENTIAL_VALUE,
-    c.GRADE,
-    c.TEMPERATURE,
-    c.SEGMENT,
-    c.PERSONA,
-    "recommended_stage",
+    *SCORE_COLUMNS,
+    RECOMMENDED,
     c.MODEL_VERSION,
     "scored_at",
 )
@@ -63,8 +62,6 @@ def export_leads(
     CSV output is safe from spreadsheet formula injection.
     """
     if format not in FORMATS:
-        from leadgate.exceptions import UsageError
-
         raise UsageError(f"Unknown export format {format!r}.", hint=f"Use one of {FORMATS}.")
     with engine.connect() as conn:
         leads = read_leads(conn)
@@ -73,8 +70,6 @@ def export_leads(
         )
         if model is not None:
             if as_of is None:
-                from leadgate.exceptions import UsageError
-
                 raise UsageError("Rescoring for export needs an as-of time.", hint="--as-of")
             compiled = load_stored_model(model).model
             leads, accounts, events = read_store(conn, compiled)

@@ -107,7 +107,8 @@ CASES = [
 ]
 
 
-def test_automatic_moves_case_by_case():
+def case_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lifecycle state and the engine's recommendations of ``CASES``, one lead per case."""
     recheck = {None: None, "past": AT - timedelta(days=1), "future": AT + timedelta(days=1)}
     state = pl.DataFrame(
         {
@@ -124,6 +125,11 @@ def test_automatic_moves_case_by_case():
             "exclusion_reason": [case[3] for case in CASES],
         }
     )
+    return state, scores
+
+
+def test_automatic_moves_case_by_case():
+    state, scores = case_frames()
     moves = auto_transitions(state, scores, as_of=AT, recheck_days=30)
     got = {row["lead_id"]: (row["to_stage"], row["reason"]) for row in moves.to_dicts()}
     expected = {i: case[4] for i, case in enumerate(CASES) if case[4] is not None}
@@ -137,22 +143,7 @@ def test_automatic_moves_case_by_case():
 
 
 def test_applying_the_moves_and_running_again_changes_nothing():
-    recheck = {None: None, "past": AT - timedelta(days=1), "future": AT + timedelta(days=1)}
-    state = pl.DataFrame(
-        {
-            "lead_id": list(range(len(CASES))),
-            "stage": [case[0] for case in CASES],
-            "recheck_at": [recheck[case[1]] for case in CASES],
-        },
-        schema_overrides={"recheck_at": pl.Datetime("us", "UTC")},
-    )
-    scores = pl.DataFrame(
-        {
-            "lead_id": list(range(len(CASES))),
-            "stage": [case[2] for case in CASES],
-            "exclusion_reason": [case[3] for case in CASES],
-        }
-    )
+    state, scores = case_frames()
     moves = auto_transitions(state, scores, as_of=AT)
     updated = state.update(
         moves.select("lead_id", pl.col("to_stage").alias("stage"), "recheck_at"),
