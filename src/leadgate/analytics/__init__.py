@@ -1,0 +1,1 @@
+"""Measurement: funnel, velocity, validation, thresholds, backtest comparison, maturity (Polars only)."""

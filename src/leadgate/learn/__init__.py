@@ -1,0 +1,1 @@
+"""Predictive scoring trained on outcomes: features as of a decision moment, learners, artifacts."""
