@@ -3,11 +3,13 @@
 Targets on a 2-core machine: at most 3 s wall and 2 GiB peak memory for scores, stages and
 account roll-ups; at most 6 s with the full ledger; single-lead scoring under 3 ms median.
 
-Usage:  .venv/bin/python benchmarks/score_scale.py [--accounts 160000] [--runs 3]
+Usage:  .venv/bin/python benchmarks/score_scale.py [--accounts 160000] [--runs 3] [--model M]
 
 The data is generated once into benchmarks/.data (Parquet) and each measurement runs in a
 fresh subprocess, so peak memory (ru_maxrss) is the scoring job's own. Every figure is a
-median over the runs after one warm-up run.
+median over the runs after one warm-up run. Each run also times a simple Polars reference
+query on the same data in the same process (events as of the moment counted per lead and
+event type, joined to the leads), so figures from a busy machine can be compared as ratios.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 DATA = HERE / ".data"
@@ -52,7 +55,24 @@ def generate(accounts: int, events_per_lead: float) -> Path:
     return folder
 
 
-def child(folder: Path, mode: str, runs: int) -> None:
+def reference(leads: Any, events: Any, as_of: Any) -> float:
+    """Seconds for a plain Polars query over the same data (the yardstick for ratios)."""
+    import polars as pl
+
+    start = time.perf_counter()
+    counts = (
+        events.lazy()
+        .filter(pl.col("occurred_at") <= as_of)
+        .group_by("lead_id", "event_type")
+        .agg(pl.len())
+        .group_by("lead_id")
+        .agg(pl.col("len").sum())
+    )
+    leads.lazy().select("lead_id").join(counts, on="lead_id", how="left").collect()
+    return time.perf_counter() - start
+
+
+def child(folder: Path, mode: str, runs: int, model_path: Path) -> None:
     """Runs inside a subprocess: load, warm up, time, print JSON."""
     from datetime import datetime
 
@@ -60,7 +80,7 @@ def child(folder: Path, mode: str, runs: int) -> None:
 
     from leadgate import load_model, score
 
-    model = load_model(MODEL)
+    model = load_model(model_path)
     as_of = datetime.fromisoformat((folder / "as_of").read_text())
     accounts = pl.read_parquet(folder / "accounts.parquet")
     leads = pl.read_parquet(folder / "leads.parquet")
@@ -88,12 +108,13 @@ def child(folder: Path, mode: str, runs: int) -> None:
         )
         return
     explain = mode == "ledger"
-    times = []
+    times, references = [], []
     for i in range(runs + 1):
         start = time.perf_counter()
         result = score(leads, accounts, events, model, as_of=as_of, explain_points=explain)
         if i > 0:
             times.append(time.perf_counter() - start)
+            references.append(reference(leads, events, as_of))
         rows = 0 if result.ledger is None else result.ledger.height
         del result
     print(
@@ -101,6 +122,7 @@ def child(folder: Path, mode: str, runs: int) -> None:
             {
                 "median_s": statistics.median(times),
                 "runs": [round(t, 3) for t in times],
+                "reference_s": statistics.median(references),
                 "loaded_mib": loaded_mib,
                 "peak_mib": _rss_mib(),
                 "ledger_rows": rows,
@@ -117,16 +139,20 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=160_000)
     parser.add_argument("--events-per-lead", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=MODEL, help="qualification model YAML")
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), args.child[1], args.runs)
+        child(Path(args.child[0]), args.child[1], args.runs, args.model)
         return
     folder = generate(args.accounts, args.events_per_lead)
     figures = {}
     for mode, runs in (("scores", args.runs), ("ledger", args.runs), ("single", 200)):
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(folder), mode, "--runs", str(runs)],
+            [
+                *(sys.executable, __file__, "--child", str(folder), mode),
+                *("--runs", str(runs), "--model", str(args.model)),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -146,6 +172,11 @@ def main() -> None:
         f"peak RSS {led['peak_mib']:,.0f} MiB   ({led['ledger_rows']:,} ledger rows; "
         f"target 6 s)"
     )
+    for name, fig in (("scores", s), ("ledger", led)):
+        print(
+            f"reference query ({name} runs): {fig['reference_s']:6.2f} s median; "
+            f"scoring / reference = {fig['median_s'] / fig['reference_s']:.1f}x"
+        )
     print(
         f"single lead, {one['events']} events  : {one['median_ms']:6.2f} ms median, "
         f"p90 {one['p90_ms']:.2f} ms   (target 3 ms)"

@@ -21,6 +21,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Final
 
 import polars as pl
 
@@ -41,10 +42,23 @@ def as_of_day(as_of: datetime) -> int:
     return math.floor(as_of.timestamp() / 86_400)
 
 
-def age_expr(as_of: datetime) -> pl.Expr:
+#: When events are seen from: one moment for every lead, or the name of an events column
+#: holding each event's lead's own moment (a UTC timestamp).
+AsOf = datetime | str
+
+
+def _day(moment: pl.Expr) -> pl.Expr:
+    return moment.dt.epoch("us").floordiv(_US_PER_DAY)
+
+
+def _age(as_of: AsOf) -> pl.Expr:
+    today = _day(pl.col(as_of)) if isinstance(as_of, str) else pl.lit(as_of_day(as_of), pl.Int64)
+    return (today - _day(pl.col(c.OCCURRED_AT))).cast(pl.Int32)
+
+
+def age_expr(as_of: AsOf) -> pl.Expr:
     """An event's age in whole UTC days at ``as_of`` (0 for an event on the same day)."""
-    event_day = pl.col(c.OCCURRED_AT).dt.epoch("us").floordiv(_US_PER_DAY)
-    return (pl.lit(as_of_day(as_of), pl.Int64) - event_day).cast(pl.Int32).alias(AGE)
+    return _age(as_of).alias(AGE)
 
 
 @functools.lru_cache(maxsize=256)
@@ -53,8 +67,13 @@ def _moment(moment: datetime) -> pl.Expr:
     return pl.lit(moment, pl.Datetime("us", "UTC"))
 
 
-def seen_by(as_of: datetime, horizon_days: int | None = None) -> pl.Expr:
+def seen_by(as_of: AsOf, horizon_days: int | None = None) -> pl.Expr:
     """Events at or before ``as_of`` and, with a horizon, younger than it in whole days."""
+    if isinstance(as_of, str):
+        mask = pl.col(c.OCCURRED_AT) <= pl.col(as_of)
+        if horizon_days is not None:
+            mask = mask & (_age(as_of) < horizon_days)
+        return mask
     mask = pl.col(c.OCCURRED_AT) <= _moment(as_of)
     if horizon_days is not None:
         first_day = (as_of_day(as_of) - horizon_days + 1) * 86_400
@@ -112,7 +131,7 @@ def rule_points(
     rule: EventRule,
     kind: str,
     ctx: ExprContext,
-    as_of: datetime,
+    as_of: AsOf,
     types: LedgerTypes,
 ) -> pl.LazyFrame:
     """One ledger row per lead with matching events for ``rule``."""
@@ -139,46 +158,78 @@ def section_ledger(
     section: EventScore,
     kind: str,
     ctx: ExprContext,
-    as_of: datetime,
+    as_of: AsOf,
     types: LedgerTypes,
 ) -> list[pl.LazyFrame]:
     """The per-rule ledger queries of one section (engagement or product)."""
     return [rule_points(events, rule, kind, ctx, as_of, types) for rule in section.rules]
 
 
-def section_totals(
-    ledger: pl.LazyFrame, section: EventScore, kind: str, score_column: str, types: LedgerTypes
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Per-lead score of a section, and the ledger rows for its cap and floor (if any)."""
-    raw_total = (
-        ledger.filter(pl.col(c.RULE_KIND) == kind)
-        .group_by(c.LEAD_ID)
-        .agg(pl.col(c.POINTS).sum().round(PRECISION).alias("__raw"))
-    )
-    limited = pl.col("__raw")
+#: The score column of each event section (by its ledger kind).
+SCORE_COLUMNS: Final = {"engagement": c.ENGAGEMENT_SCORE, "product": c.PRODUCT_SCORE}
+
+
+def _raw(kind: str) -> str:
+    return f"__raw_{kind}"
+
+
+def _limited(kind: str) -> str:
+    return f"__limited_{kind}"
+
+
+def _limit(section: EventScore, total: pl.Expr) -> pl.Expr:
     if section.cap is not None:
-        limited = limited.clip(upper_bound=section.cap)
+        total = total.clip(upper_bound=section.cap)
     if section.floor is not None:
-        limited = limited.clip(lower_bound=section.floor)
-    totals = raw_total.select(c.LEAD_ID, limited.round(PRECISION).alias(score_column))
-    cap_id, floor_id = adjustment_ids(kind)
-    adjustments = (
-        raw_total.with_columns(limited.alias("__limited"))
-        .filter(pl.col("__limited") != pl.col("__raw"))
-        .select(
-            pl.col(c.LEAD_ID),
-            pl.when(pl.col("__limited") > pl.col("__raw"))
-            .then(pl.lit(floor_id, types.rule_id))
-            .otherwise(pl.lit(cap_id, types.rule_id))
-            .alias(c.RULE_ID),
-            pl.lit(kind, KIND_DTYPE).alias(c.RULE_KIND),
-            pl.lit(0, pl.UInt32).alias(c.EVENT_COUNT),
-            pl.lit(0.0).alias(c.RAW_POINTS),
-            pl.lit(1.0).alias(c.DECAY_FACTOR),
-            (pl.col("__limited") - pl.col("__raw")).round(PRECISION).alias(c.POINTS),
-        )
+        total = total.clip(lower_bound=section.floor)
+    return total
+
+
+def section_totals(ledger: pl.LazyFrame, sections: Mapping[str, EventScore]) -> pl.LazyFrame:
+    """Per lead with event rows: each section's score, limited by its cap and floor.
+
+    One pass over the ledger for every section. A section's columns are null for a lead
+    without rows of that kind (its score is 0 and it gets no adjustment row).
+    """
+    kind = pl.col(c.RULE_KIND)
+    raw = ledger.group_by(c.LEAD_ID).agg(
+        pl.when((kind == name).any())
+        .then(pl.col(c.POINTS).filter(kind == name).sum().round(PRECISION))
+        .alias(_raw(name))
+        for name in sections
     )
-    return totals, adjustments
+    limited = [
+        _limit(section, pl.col(_raw(name))).alias(_limited(name))
+        for name, section in sections.items()
+    ]
+    return raw.with_columns(limited).with_columns(
+        pl.col(_limited(name)).round(PRECISION).alias(SCORE_COLUMNS[name]) for name in sections
+    )
+
+
+def adjustments(
+    totals: pl.LazyFrame, sections: Mapping[str, EventScore], types: LedgerTypes
+) -> pl.LazyFrame:
+    """Ledger rows for the section caps and floors that changed a lead's total."""
+    frames = []
+    for kind in sections:
+        raw, limited = pl.col(_raw(kind)), pl.col(_limited(kind))
+        cap_id, floor_id = adjustment_ids(kind)
+        frames.append(
+            totals.filter(limited != raw).select(
+                pl.col(c.LEAD_ID),
+                pl.when(limited > raw)
+                .then(pl.lit(floor_id, types.rule_id))
+                .otherwise(pl.lit(cap_id, types.rule_id))
+                .alias(c.RULE_ID),
+                pl.lit(kind, KIND_DTYPE).alias(c.RULE_KIND),
+                pl.lit(0, pl.UInt32).alias(c.EVENT_COUNT),
+                pl.lit(0.0).alias(c.RAW_POINTS),
+                pl.lit(1.0).alias(c.DECAY_FACTOR),
+                (limited - raw).round(PRECISION).alias(c.POINTS),
+            )
+        )
+    return pl.concat(frames) if frames else types.empty().lazy()
 
 
 def event_test_counts(
@@ -186,7 +237,7 @@ def event_test_counts(
     tests: Sequence[EventTest],
     names: Mapping[EventTest, str],
     ctx: ExprContext,
-    as_of: datetime,
+    as_of: AsOf,
 ) -> list[pl.LazyFrame]:
     """Per lead, how many events match each event test used by stages or temperature."""
     queries = []

@@ -76,5 +76,9 @@ def fit_columns(model: QualificationModel) -> dict[str, str]:
     return {"__fit_persona": PERSONA_RULE, **{f"__fit_{r.id}": r.id for r in model.fit_rules}}
 
 
-def fit_score_expr(model: QualificationModel) -> pl.Expr:
-    return pl.sum_horizontal([pl.col(n) for n in fit_columns(model)]).round(2).alias(c.FIT_SCORE)
+def fit_score_expr(model: QualificationModel, rules: list[pl.Expr] | None = None) -> pl.Expr:
+    """Persona points plus every fit rule's points: from the working columns, or from the
+    rule expressions themselves when given (``fit_rule_columns``, in model order)."""
+    if rules is None:
+        rules = [pl.col(n) for n in fit_columns(model) if n != "__fit_persona"]
+    return pl.sum_horizontal([pl.col("__fit_persona"), *rules]).round(2).alias(c.FIT_SCORE)

@@ -92,8 +92,14 @@ def check_inputs(
     leads: pl.DataFrame,
     accounts: pl.DataFrame | None,
     events: pl.DataFrame | None,
+    *,
+    as_of_column: str | None = None,
 ) -> Inputs:
-    """Check the frames against the model; raise one error listing every problem."""
+    """Check the frames against the model; raise one error listing every problem.
+
+    With ``as_of_column`` the leads must also carry that column: each lead's own moment, a
+    timezone-aware timestamp without nulls (returned in UTC, microseconds).
+    """
     if accounts is None:  # no accounts: every account field is unknown
         accounts = pl.DataFrame(
             {c.ACCOUNT_ID: pl.Series([], dtype=leads.schema.get(c.ACCOUNT_ID, pl.Int64))}
@@ -114,6 +120,9 @@ def check_inputs(
     problems += _missing(events, "events", [*c.EVENT_REQUIRED, *model.event_fields])
     events, time_problems = _utc(events, "events", c.OCCURRED_AT)
     problems += time_problems
+    if as_of_column is not None:
+        leads, moment_problems = _moments(leads, as_of_column)
+        problems += moment_problems
     if c.ACCOUNT_ID not in leads.columns:
         leads = leads.with_columns(pl.lit(None, accounts.schema[c.ACCOUNT_ID]).alias(c.ACCOUNT_ID))
     if not problems:
@@ -121,6 +130,48 @@ def check_inputs(
     if problems:
         raise InputDataError(problems, summary=f"{len(problems)} problem(s) with the input frames.")
     return Inputs(leads=leads, accounts=accounts, events=events)
+
+
+def _moments(leads: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """Each lead's own as-of moment: present, an aware timestamp, never null, one per lead."""
+    problems = _missing(leads, "leads", [name])
+    if problems:
+        problems = [
+            Problem(
+                "missing_as_of_column",
+                f"the leads frame has no column {name!r} for the per-lead as_of",
+                p.location,
+                hint=p.hint
+                if p.hint.startswith("did you mean")
+                else "add each lead's as-of moment as a UTC timestamp column, or pass a datetime",
+            )
+            for p in problems
+        ]
+        return leads, problems
+    leads, problems = _utc(leads, "leads", name)
+    if problems:
+        return leads, problems
+    nulls = leads.get_column(name).null_count()
+    if nulls:
+        problems.append(
+            Problem(
+                "null_as_of",
+                f"column {name!r} of leads has {nulls:,} null as-of moment(s)",
+                Location(file="leads", field=name),
+                hint="every lead needs its own moment; fill the gaps or drop those leads",
+            )
+        )
+    if c.LEAD_ID in leads.columns and leads.get_column(c.LEAD_ID).is_duplicated().any():
+        problems.append(
+            Problem(
+                "duplicate_lead_id",
+                "lead_id is not unique, so a per-lead as_of is ambiguous",
+                Location(file="leads", field=c.LEAD_ID),
+                hint="keep one row per lead (e.g. leads.unique('lead_id'))",
+            )
+        )
+    moment = pl.col(name).cast(pl.Datetime("us", "UTC"))
+    return leads.with_columns(moment), problems
 
 
 def _id_types(leads: pl.DataFrame, accounts: pl.DataFrame, events: pl.DataFrame) -> list[Problem]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 
@@ -13,8 +13,8 @@ from leadgate.engine import accounts as account_rules
 from leadgate.engine import engagement as eng
 from leadgate.engine import explain, fit, lifecycle, readiness
 from leadgate.engine.conditions import ExprContext, resolve_strings, string_tests
-from leadgate.engine.inputs import check_as_of, check_inputs
-from leadgate.engine.ledger import ledger_types
+from leadgate.engine.inputs import Inputs, check_as_of, check_inputs
+from leadgate.engine.ledger import LedgerTypes, ledger_types
 from leadgate.engine.normalize import normalize_leads
 from leadgate.model import columns as c
 from leadgate.model.compiled import Condition, EventTest, QualificationModel, ThresholdRef
@@ -29,8 +29,12 @@ class ScoreResult:
     ledger: pl.DataFrame | None
     accounts: pl.DataFrame
     model_version: str
-    as_of: datetime
+    #: the moment scored at, or the name of the leads' column holding each lead's own moment
+    as_of: datetime | str
 
+
+_EVENT_AS_OF = "__as_of"
+_LEADS: Final = "in-memory"
 
 #: Below this many rows, text tests run directly: resolving them per distinct value costs
 #: a few eager queries each, which only pays off on large frames (e.g. a single lead).
@@ -103,9 +107,12 @@ def _event_context(model: QualificationModel, events: pl.DataFrame) -> ExprConte
 
 
 def _lead_frame(
-    model: QualificationModel, leads: pl.DataFrame, accounts: pl.DataFrame
+    model: QualificationModel,
+    leads: pl.DataFrame,
+    accounts: pl.DataFrame,
+    extra: Sequence[str] = (),
 ) -> pl.LazyFrame:
-    wanted = [c.LEAD_ID, c.ACCOUNT_ID, c.EMAIL, c.TITLE, *model.lead_fields]
+    wanted = [c.LEAD_ID, c.ACCOUNT_ID, c.EMAIL, c.TITLE, *model.lead_fields, *extra]
     present = [name for name in dict.fromkeys(wanted) if name in leads.columns]
     base = (
         leads.lazy()
@@ -126,9 +133,32 @@ def _lead_frame(
     )
     if acc.collect_schema()[c.ACCOUNT_ID] != leads.schema[c.ACCOUNT_ID]:
         acc = acc.with_columns(pl.col(c.ACCOUNT_ID).cast(leads.schema[c.ACCOUNT_ID]))
-    return normalize_leads(base).join(
-        acc, on=c.ACCOUNT_ID, how="left", coalesce=True, maintain_order="left"
+    # raw e-mail and title only feed normalisation unless the model reads them itself
+    unread = [name for name in (c.EMAIL, c.TITLE) if name not in {*model.lead_fields, *extra}]
+    return (
+        normalize_leads(base)
+        .drop(unread)
+        .join(acc, on=c.ACCOUNT_ID, how="left", coalesce=True, maintain_order="left")
     )
+
+
+def _events(
+    model: QualificationModel, inputs: Inputs, as_of: datetime | str
+) -> tuple[pl.LazyFrame, eng.AsOf]:
+    """The event columns the model reads, and where each event is seen from."""
+    id_dtype = inputs.leads.schema[c.LEAD_ID]
+    events = inputs.events.lazy().select(
+        c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, *sorted(set(model.event_fields))
+    )
+    if inputs.events.schema[c.LEAD_ID] != id_dtype:
+        events = events.with_columns(pl.col(c.LEAD_ID).cast(id_dtype))
+    if isinstance(as_of, datetime):
+        return events, as_of
+    # each event is seen from its own lead's moment
+    moments = inputs.leads.lazy().select(c.LEAD_ID, pl.col(as_of).alias(_EVENT_AS_OF))
+    # events keep their order, so every lead's sums add up in the same order as if alone
+    joined = events.join(moments, on=c.LEAD_ID, how="inner", maintain_order="left")
+    return joined, _EVENT_AS_OF
 
 
 def score(
@@ -137,7 +167,7 @@ def score(
     events: pl.DataFrame | None,
     model: QualificationModel,
     *,
-    as_of: datetime,
+    as_of: datetime | str,
     explain_points: bool = True,
 ) -> ScoreResult:
     """Score leads as of a moment, explain every point, and roll contacts up to accounts.
@@ -150,57 +180,60 @@ def score(
         accounts: one row per account (``account_id`` and the ``account.`` fields used).
         events: ``lead_id``, ``event_type``, ``occurred_at`` (UTC) and event properties.
         model: a compiled qualification model.
-        as_of: the moment to score at (timezone-aware).
+        as_of: the moment to score at (timezone-aware), or the name of a column of ``leads``
+            holding each lead's own moment (timezone-aware, no nulls, one row per lead). Then
+            every lead is scored exactly as if it were scored alone at its own moment: only its
+            events at or before that moment count, and decay, windows and ``within_days`` are
+            measured from it. Account roll-ups use those per-lead results.
         explain_points: also build the ledger and the top reasons.
 
     Example:
         >>> result = score(leads, accounts, events, model, as_of=datetime(2026, 3, 1, tzinfo=UTC))
         >>> result.leads.select("lead_id", "grade", "stage")
     """
-    as_of = check_as_of(as_of)
-    inputs = check_inputs(model, leads, accounts, events)
-    id_dtype = inputs.leads.schema[c.LEAD_ID]
-    types = ledger_types(model, id_dtype)
+    if not isinstance(as_of, str):
+        as_of = check_as_of(as_of)
+    inputs = check_inputs(
+        model, leads, accounts, events, as_of_column=as_of if isinstance(as_of, str) else None
+    )
+    types = ledger_types(model, inputs.leads.schema[c.LEAD_ID])
     ev_ctx = _event_context(model, inputs.events)
-    events_lf = inputs.events.lazy().select(
-        c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, *sorted(set(model.event_fields))
-    )
-    if inputs.events.schema[c.LEAD_ID] != id_dtype:
-        events_lf = events_lf.with_columns(pl.col(c.LEAD_ID).cast(id_dtype))
-
+    events_lf, seen_from = _events(model, inputs, as_of)
     rule_frames = eng.section_ledger(
-        events_lf, model.engagement, "engagement", ev_ctx, as_of, types
+        events_lf, model.engagement, "engagement", ev_ctx, seen_from, types
     )
-    rule_frames += eng.section_ledger(events_lf, model.product, "product", ev_ctx, as_of, types)
+    rule_frames += eng.section_ledger(events_lf, model.product, "product", ev_ctx, seen_from, types)
     tests = _event_tests(model)
     test_names = {t: f"__event_test_{i}" for i, t in enumerate(tests)}
-    test_queries = eng.event_test_counts(events_lf, tests, test_names, ev_ctx, as_of)
+    test_queries = eng.event_test_counts(events_lf, tests, test_names, ev_ctx, seen_from)
     # Small inputs (real time: one lead) run on the in-memory engine, which has far less
-    # fixed cost per query than the streaming engine that suits millions of rows.
+    # fixed cost per query than the streaming engine that suits millions of events. Queries
+    # on the lead frame (joins that keep the leads' order, many columns) always use the
+    # in-memory engine: on a million leads it needs about half the CPU time of streaming.
     small = inputs.leads.height < RESOLVE_MIN_ROWS
     engine: Literal["in-memory", "auto"] = "in-memory" if small else "auto"
-    collected = pl.collect_all(
-        [pl.concat(rule_frames) if rule_frames else types.empty().lazy(), *test_queries],
-        engine=engine,
-    )
-    event_ledger, test_counts = collected[0], collected[1:]
+    sections = {"engagement": model.engagement, "product": model.product}
+    event_rows = pl.concat(rule_frames) if rule_frames else types.empty().lazy()
+    # Without the ledger, the per-rule rows are summed as they stream and never held.
+    first = event_rows if explain_points else eng.section_totals(event_rows, sections)
+    collected = pl.collect_all([first, *test_queries], engine=engine)
+    test_counts = collected[1:]
+    event_ledger = collected[0] if explain_points else types.empty()
+    if explain_points:
+        totals = eng.section_totals(event_ledger.lazy(), sections).collect(engine=engine)
+    else:
+        totals = collected[0]
 
-    base = _lead_frame(model, inputs.leads, inputs.accounts).collect(engine=engine)
+    extra = [as_of] if isinstance(as_of, str) else []
+    base = _lead_frame(model, inputs.leads, inputs.accounts, extra).collect(engine=_LEADS)
     lead_tests = [t for cond in _lead_conditions(model) for t in string_tests(cond)]
     resolved = resolve_strings(_lead_strings(model, base), lead_tests)
-    lf = base.lazy()
-    for kind, section, column in (
-        ("engagement", model.engagement, c.ENGAGEMENT_SCORE),
-        ("product", model.product, c.PRODUCT_SCORE),
-    ):
-        totals, adjustments = eng.section_totals(event_ledger.lazy(), section, kind, column, types)
-        lf = lf.join(totals, on=c.LEAD_ID, how="left", maintain_order="left").with_columns(
-            pl.col(column).fill_null(0.0)
-        )
-        event_ledger = pl.concat([event_ledger, adjustments.collect(engine=engine)])
-    for counts, name in zip(test_counts, test_names.values(), strict=True):
-        lf = lf.join(counts.lazy(), on=c.LEAD_ID, how="left", maintain_order="left")
-        lf = lf.with_columns(pl.col(name).fill_null(0))
+    # every per-lead event figure in one frame, attached to the leads by a single join
+    per_lead = pl.concat([totals.lazy(), *(t.lazy() for t in test_counts)], how="diagonal")
+    scores = [*eng.SCORE_COLUMNS.values(), *test_names.values()]
+    per_lead = per_lead.group_by(c.LEAD_ID).agg(pl.col(scores).sum())  # nulls sum to 0
+    lf = base.lazy().join(per_lead, on=c.LEAD_ID, how="left", maintain_order="left")
+    lf = lf.with_columns(pl.col(scores).fill_null(0))
 
     ctx = ExprContext(
         threshold=lambda ref: lifecycle.threshold_expr(model, ref),
@@ -213,14 +246,17 @@ def score(
     )
     lf = lf.with_columns(fit.segment_expr(model, ctx))
     lf = lf.with_columns(fit.exclusion_expr(model, ctx), *fit.persona_exprs(model, ctx))
+    # Fit rule points are columns only when the ledger needs them; otherwise they are
+    # summed in place, which keeps a million leads' peak memory lower.
+    fit_points = fit.fit_rule_columns(model, ctx)
     lf = lf.with_columns(
         pl.col(c.EXCLUSION_REASON).is_not_null().alias(c.IS_EXCLUDED),
-        *fit.fit_rule_columns(model, ctx),
+        *(fit_points if explain_points else []),
         lifecycle.value_expr(model),
     )
     schema = lf.collect_schema()
     lf = lf.with_columns(
-        fit.fit_score_expr(model),
+        fit.fit_score_expr(model, None if explain_points else fit_points),
         *[e for fw in model.frameworks for e in readiness.framework_exprs(fw, schema)],
     )
     lf = lf.with_columns(lifecycle.grade_exprs(model))
@@ -230,33 +266,58 @@ def score(
         *lifecycle.stage_exprs(model, ctx, schema),
         account_rules.engaged_expr(model, ctx),
     )
-    scored = lf.collect(engine=engine)
+    # only what the output, the roll-up and the ledger read is materialised
+    keep = [*_output_columns(model)[:-3], model.accounts.rollup_score, "__engaged", *extra]
+    if explain_points:
+        keep += fit.fit_columns(model)
+    scored = lf.select(list(dict.fromkeys(keep))).collect(engine=_LEADS)
     accounts_out = (  # sorted so the same inputs always give the same frame
         account_rules.account_rollup(scored.lazy(), inputs.accounts.lazy(), model)
         .sort(c.ACCOUNT_ID)
-        .collect(engine=engine)
+        .collect(engine=_LEADS)
     )
 
-    ledger: pl.DataFrame | None = None
-    out = scored.lazy()
-    if explain_points:
-        fit_rows = explain.fit_ledger(scored.lazy(), model, types)
-        ledger = pl.concat([fit_rows.collect(engine=engine), event_ledger])
-        reasons = explain.top_reasons(ledger.lazy(), model)
-        out = out.join(reasons, on=c.LEAD_ID, how="left", maintain_order="left")
-    else:
-        out = out.with_columns(pl.lit(None, pl.String).alias(c.TOP_REASONS))
-    out = out.with_columns(
-        pl.lit(model.version).alias(c.MODEL_VERSION),
-        pl.lit(as_of).alias(c.AS_OF),
+    leads_out, ledger = _explained(
+        scored,
+        event_ledger,
+        eng.adjustments(totals.lazy(), sections, types),
+        model,
+        types,
+        explain_points=explain_points,
+        engine=engine,
+    )
+    moment = pl.col(as_of) if isinstance(as_of, str) else pl.lit(as_of)
+    leads_out = leads_out.with_columns(
+        pl.lit(model.version).alias(c.MODEL_VERSION), moment.alias(c.AS_OF)
     )
     return ScoreResult(
-        leads=out.select(_output_columns(model)).collect(engine=engine),
+        leads=leads_out.select(_output_columns(model)).collect(engine=_LEADS),
         ledger=ledger,
         accounts=accounts_out,
         model_version=model.version,
         as_of=as_of,
     )
+
+
+def _explained(
+    scored: pl.DataFrame,
+    event_ledger: pl.DataFrame,
+    limits: pl.LazyFrame,
+    model: QualificationModel,
+    types: LedgerTypes,
+    *,
+    explain_points: bool,
+    engine: Literal["in-memory", "auto"],
+) -> tuple[pl.LazyFrame, pl.DataFrame | None]:
+    """The leads with their top reasons, and the full ledger (when points are explained)."""
+    if not explain_points:
+        return scored.lazy().with_columns(pl.lit(None, pl.String).alias(c.TOP_REASONS)), None
+    fit_rows = explain.fit_ledger(scored.lazy(), model, types)
+    fit_part, limit_part = pl.collect_all([fit_rows, limits], engine=engine)
+    ledger = pl.concat([fit_part, event_ledger, limit_part])
+    # sorting millions of ledger rows streams with less memory than the in-memory engine
+    reasons = explain.top_reasons(ledger.lazy(), model).collect(engine=engine).lazy()
+    return scored.lazy().join(reasons, on=c.LEAD_ID, how="left", maintain_order="left"), ledger
 
 
 def _output_columns(model: QualificationModel) -> list[str]:

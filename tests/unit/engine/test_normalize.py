@@ -8,6 +8,7 @@ import pytest
 from leadgate.engine.normalize import (
     DEPARTMENTS,
     SENIORITIES,
+    email_domain_expr,
     normalize_leads,
     normalize_titles,
 )
@@ -99,3 +100,25 @@ def test_normalize_leads_accepts_categorical_titles():
     out = normalize_leads(leads).collect()
     assert out["seniority"].to_list() == ["c_level", "c_level"]
     assert out["department"].to_list() == ["engineering", "engineering"]
+
+
+@pytest.mark.parametrize(
+    ("email", "domain"),
+    [
+        (" Ann@Acme.COM. ", "acme.com"),  # trimmed, lower-cased, one trailing dot dropped
+        ("é@x.com", "x.com"),  # any non-space local part
+        ("a@x.co", "x.co"),
+        ("a b@c.com", None),  # space in the local part
+        ("@c.com", None),  # no local part
+        ("a@b@c.com", None),  # two @
+        ("a@c", None),  # no top-level domain
+        ("a@x.c", None),  # one-letter top-level domain
+        ("a@-x.com", None),  # label starts with a hyphen
+        ("a@é.com", None),  # non-ASCII domain
+        ("a@b.com..", None),  # two trailing dots
+        (None, None),
+    ],
+)
+def test_email_domain_edge_cases(email, domain):
+    frame = pl.DataFrame({"email": [email]}, schema={"email": pl.String})
+    assert frame.select(email_domain_expr(pl.col("email")).alias("d"))["d"].to_list() == [domain]
