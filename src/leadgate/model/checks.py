@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from leadgate.model.compiled import ACCOUNT_OWNER_RULE, parse_duration
 from leadgate.model.fields import ACCOUNT_ROLLUP_FIELDS, DERIVED_FIELDS, Phase, is_account_field
 from leadgate.model.frameworks import TEMPLATES
 from leadgate.model.spec import ConditionSpec, DecaySpec, EventRuleSpec, ModelSpec
@@ -509,6 +510,65 @@ def check_thresholds(spec: ModelSpec, ctx: _Context) -> Iterator[ModelIssue]:
                 )
 
 
+def check_routing(spec: ModelSpec, ctx: _Context) -> Iterator[ModelIssue]:
+    routing = spec.routing
+    if routing is not None:
+        yield from _duplicates([r.id for r in routing.rules], ("routing", "rules"), "routing rule")
+        for i, rule in enumerate(routing.rules):
+            loc: Loc = ("routing", "rules", i)
+            if rule.id == ACCOUNT_OWNER_RULE:
+                yield ModelIssue(
+                    "reserved_id",
+                    (*loc, "id"),
+                    f"{ACCOUNT_OWNER_RULE!r} is the id recorded for account ownership",
+                    "choose another id",
+                )
+            if rule.when is None and i != len(routing.rules) - 1:
+                yield ModelIssue(
+                    "routing_default_not_last",
+                    loc,
+                    f"routing rule {rule.id!r} has no 'when', so every later rule is unreachable",
+                    "move the catch-all rule to the end of the list",
+                )
+            if rule.when is not None:
+                yield from _check_condition(rule.when, (*loc, "when"), ctx, Phase.STAGE)
+                yield from _stored_fields_only(rule.when, (*loc, "when"))
+    for stage, sla in (spec.slas or {}).items():
+        if parse_duration(sla.respond_within) is None:
+            yield ModelIssue(
+                "bad_duration",
+                ("slas", stage, "respond_within"),
+                f"{sla.respond_within!r} is not a duration",
+                "write e.g. '4h working', '30m working', '2d' or '12h' (working time in "
+                "minutes or hours)",
+            )
+        if not sla.stop_on:
+            yield ModelIssue(
+                "empty_stop_on",
+                ("slas", stage, "stop_on"),
+                "an SLA needs at least one action that stops its clock",
+                "e.g. stop_on: [accept, recycle, disqualify]",
+            )
+
+
+def _stored_fields_only(spec: ConditionSpec, loc: Loc) -> Iterator[ModelIssue]:
+    """Routing reads stored lead fields: event and framework tests cannot be used there."""
+    forms = _forms(spec)
+    if "event" in forms or "framework" in forms:
+        yield ModelIssue(
+            "routing_condition",
+            loc,
+            "routing conditions can test lead and account fields only (no event or "
+            "framework tests)",
+            "route on segment, persona, grade, country, source or a stage instead",
+        )
+    for key in ("all", "any"):
+        for i, item in enumerate(getattr(spec, key) or []):
+            yield from _stored_fields_only(item, (*loc, key, i))
+    if spec.not_ is not None:
+        yield from _stored_fields_only(spec.not_, (*loc, "not"))
+
+
 Check = Callable[[ModelSpec, _Context], Iterator[ModelIssue]]
 #: Order matters: threshold references are collected while conditions are checked.
 CHECKS: tuple[Check, ...] = (
@@ -517,6 +577,7 @@ CHECKS: tuple[Check, ...] = (
     check_rules,
     check_frameworks,
     check_scores,
+    check_routing,
     check_thresholds,
 )
 

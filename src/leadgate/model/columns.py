@@ -68,6 +68,11 @@ TOP_REASONS: Final = "top_reasons"
 MODEL_VERSION: Final = "model_version"
 AS_OF: Final = "as_of"
 
+# --- derived by a predictor (``leadgate score --predictor``) ----------------------------
+#: Calibrated probability of conversion; stage and temperature conditions may read it.
+P_CONVERT: Final = "p_convert"
+EXPECTED_VALUE: Final = "expected_value"
+
 # --- ledger -----------------------------------------------------------------------------
 RULE_ID: Final = "rule_id"
 RULE_KIND: Final = "rule_kind"

@@ -5,6 +5,7 @@ Nothing here knows about YAML; ``compiler.py`` builds these from a checked ``Mod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -226,6 +227,75 @@ class AccountRules:
     mqa: Condition | None
 
 
+RoutingMethod = Literal["round_robin", "weighted", "capacity"]
+Escalation = Literal["reassign", "notify", "none"]
+
+#: The ``rule_id`` recorded when account ownership (not a routing rule) picked the owner.
+ACCOUNT_OWNER_RULE = "account_owner"
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Leads matching ``when`` (``None``: every lead) go to ``team`` by ``method``."""
+
+    id: str
+    description: str
+    when: Condition | None
+    team: str
+    method: RoutingMethod
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Ordered routing rules (first match wins), for leads in ``stages``."""
+
+    rules: tuple[RoutingRule, ...] = ()
+    stages: tuple[str, ...] = ("mql", "pql")
+    account_ownership: bool = True
+    escalate_to: str | None = None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*(working)?\s*$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> tuple[int, bool] | None:
+    """``"4h working"`` → ``(14400, True)``, ``"2d"`` → ``(172800, False)``; ``None`` if invalid.
+
+    Working durations are counted in minutes or hours only (a working *day* differs by team).
+    """
+    match = _DURATION.match(text.lower())
+    if match is None:
+        return None
+    amount, unit, working = float(match[1]), match[2], match[3] is not None
+    seconds = round(amount * _UNIT_SECONDS[unit])
+    if seconds <= 0 or (working and unit == "d"):
+        return None
+    return seconds, working
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Sales must act (one of ``stop_on``) within ``seconds`` of a lead entering ``stage``.
+
+    ``working`` seconds count only the team's working hours; otherwise calendar time.
+    """
+
+    stage: str
+    seconds: int
+    working: bool
+    stop_on: tuple[str, ...]
+    escalate: Escalation
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Learning:
+    """What a predictor trained for this model may never use as a feature."""
+
+    never_features: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class QualificationModel:
     """A checked, frozen qualification model; ``version`` is its content hash."""
@@ -250,3 +320,6 @@ class QualificationModel:
     lead_fields: tuple[str, ...] = field(default=())
     account_fields: tuple[str, ...] = field(default=())
     event_fields: tuple[str, ...] = field(default=())
+    routing: Routing = field(default=Routing())
+    slas: tuple[Sla, ...] = field(default=())
+    learning: Learning = field(default=Learning())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from leadgate.exceptions import ModelError
@@ -29,18 +30,23 @@ from leadgate.model.compiled import (
     Framework,
     FrameworkTest,
     Grades,
+    Learning,
     Not,
     Operand,
     Persona,
     QualificationModel,
+    Routing,
+    RoutingRule,
     Scalar,
     Segment,
+    Sla,
     StageRule,
     TemperatureRule,
     ThresholdRef,
     Thresholds,
     ValueFromField,
     ValueRule,
+    parse_duration,
 )
 from leadgate.model.fields import DERIVED_FIELDS, is_account_field
 from leadgate.model.frameworks import SPIN_QUESTIONS, TEMPLATES
@@ -53,6 +59,9 @@ from leadgate.model.spec import (
     FrameworkSpec,
     ModelSpec,
     PassRuleSpec,
+    RoutingSpec,
+    SlaSpec,
+    SlaStage,
 )
 
 _OPS: dict[str, str] = {
@@ -197,7 +206,32 @@ def compile_spec(spec: ModelSpec) -> QualificationModel:
         ),
     )
     lead, account, event = _input_fields(model)
-    return _with_fields(model, lead, account, event)
+    return replace(
+        _with_fields(model, lead, account, event),
+        routing=_routing(spec.routing),
+        slas=_slas(spec.slas),
+        learning=Learning(tuple(spec.learning.never_features if spec.learning else ())),
+    )
+
+
+def _routing(spec: RoutingSpec | None) -> Routing:
+    if spec is None:
+        return Routing()
+    rules = tuple(
+        RoutingRule(r.id, r.description, _cond_opt(r.when), r.team, r.method) for r in spec.rules
+    )
+    return Routing(rules, tuple(spec.stages), spec.account_ownership, spec.escalate_to)
+
+
+def _slas(spec: dict[SlaStage, SlaSpec] | None) -> tuple[Sla, ...]:
+    slas: list[Sla] = []
+    for stage, sla in (spec or {}).items():
+        parsed = parse_duration(sla.respond_within)
+        if parsed is None:
+            raise ModelError([], summary=f"internal: unchecked SLA duration for {stage!r}")
+        seconds, working = parsed
+        slas.append(Sla(stage, seconds, working, tuple(sla.stop_on), sla.escalate, sla.description))
+    return tuple(slas)
 
 
 def _with_fields(

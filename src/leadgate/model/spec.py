@@ -216,6 +216,54 @@ class AccountSpec(Strict):
     mqa: ConditionSpec | None = None
 
 
+RoutingMethod = Literal["round_robin", "weighted", "capacity"]
+SlaStage = Literal["iql", "mql", "pql", "sal", "sql", "opportunity"]
+SlaAction = Literal["accept", "recycle", "disqualify", "convert", "won", "lost"]
+Escalation = Literal["reassign", "notify", "none"]
+
+
+def _routed_stages() -> list[SlaStage]:
+    return ["mql", "pql"]
+
+
+def _stopping_actions() -> list[SlaAction]:
+    return ["accept", "recycle", "disqualify"]
+
+
+class RoutingRuleSpec(Strict):
+    """One routing rule: leads matching ``when`` (or every lead) go to ``team``."""
+
+    id: Ident
+    description: str = ""
+    when: ConditionSpec | None = None
+    team: Ident
+    method: RoutingMethod = "round_robin"
+
+
+class RoutingSpec(Strict):
+    """Ordered routing rules (first match wins) and account ownership."""
+
+    stages: list[SlaStage] = Field(default_factory=_routed_stages)
+    account_ownership: StrictBool = True
+    escalate_to: str | None = None
+    rules: list[RoutingRuleSpec] = Field(default_factory=list)
+
+
+class SlaSpec(Strict):
+    """How fast sales must act on a lead in a stage: ``respond_within: 4h working``."""
+
+    respond_within: str
+    stop_on: list[SlaAction] = Field(default_factory=_stopping_actions)
+    escalate: Escalation = "notify"
+    description: str = ""
+
+
+class LearningSpec(Strict):
+    """Predictive scoring: fields that must never be features (filled in after sales contact)."""
+
+    never_features: list[str] = Field(default_factory=list)
+
+
 class ModelSpec(Strict):
     """A whole qualification model file."""
 
@@ -236,3 +284,6 @@ class ModelSpec(Strict):
     thresholds: ThresholdsSpec = Field(default_factory=ThresholdsSpec)
     stages: StagesSpec
     accounts: AccountSpec = Field(default_factory=AccountSpec)
+    routing: RoutingSpec | None = None
+    slas: dict[SlaStage, SlaSpec] | None = None
+    learning: LearningSpec | None = None

@@ -32,6 +32,7 @@ from leadgate.model import columns as c
 from leadgate.model.artifact import artifact_document, is_artifact_path
 from leadgate.model.compiled import QualificationModel
 from leadgate.model.loader import load_model, load_spec
+from leadgate.services import sla
 from leadgate.storage import (
     append_stage_history,
     read_accounts,
@@ -153,6 +154,8 @@ def perform_action(
         update = {c.LEAD_ID: str(lead_id), **_stage_fields(lead, move, at)}
         update_lead_state(conn, pl.DataFrame([update]), now=at)
         append_stage_history(conn, _history([lead], [move], action, actor, at))
+        moved = pl.DataFrame({c.LEAD_ID: [str(lead_id)], TO_STAGE: [move.to_stage]})
+        sla.on_stage_change(conn, None, moved, action=action, at=at)
         if action in _FEEDBACK:
             record_feedback(
                 conn, str(lead_id), _FEEDBACK[action], created_at=at, actor=actor, reason=reason
@@ -255,6 +258,8 @@ def requalify(
             update_lead_state(conn, updates, now=now)
         if history.height:
             append_stage_history(conn, history)
+        if moves.height:
+            _sla_clocks(conn, model, moves, result.leads, as_of)
     timings["write"] = time.perf_counter() - clock
     summary = (
         moves.group_by(FROM_STAGE, TO_STAGE, REASON)
@@ -270,6 +275,21 @@ def requalify(
         moves=summary,
         seconds=timings,
     )
+
+
+def _sla_clocks(
+    conn: Connection,
+    model: QualificationModel,
+    moves: pl.DataFrame,
+    scored: pl.DataFrame,
+    as_of: datetime,
+) -> None:
+    """Stop the moved leads' SLA clocks and start those of the stages they entered."""
+    moved = moves.select(pl.col(c.LEAD_ID).cast(pl.String), TO_STAGE)
+    teams = None
+    if model.slas:
+        teams = sla.teams_for(conn, model, scored, moved.get_column(c.LEAD_ID).to_list())
+    sla.on_stage_change(conn, model, moved, action="requalify", at=as_of, teams=teams)
 
 
 def _changed_scores(stored: pl.DataFrame, scored: pl.DataFrame, version: str) -> pl.DataFrame:

@@ -76,6 +76,11 @@ teams = sa.Table(
     sa.Column("team_id", sa.String(), primary_key=True),
     sa.Column("name", sa.String(), nullable=False),
     sa.Column("timezone", sa.String(), nullable=False, server_default="UTC"),
+    # routing and SLAs (0002): {"mon": [["09:00", "17:00"]], ...}, ["2026-12-25", ...]
+    sa.Column("working_hours", JsonDoc, nullable=True),
+    sa.Column("holidays", JsonDoc, nullable=True),
+    sa.Column("capacity_period", sa.String(), nullable=False, server_default="week"),
+    sa.Column("manager_id", sa.String(), nullable=True),
 )
 
 owners = sa.Table(
@@ -88,6 +93,8 @@ owners = sa.Table(
     sa.Column("capacity", sa.Integer(), nullable=True),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     sa.Column("out_of_office", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    sa.Column("weight", sa.Float(), nullable=True),
+    sa.Column("position", sa.Integer(), nullable=True),
 )
 
 accounts = sa.Table(
@@ -254,3 +261,74 @@ outcomes = sa.Table(
     _ts("closed_at"),
     sa.Column("lost_reason", sa.String(), nullable=True),
 )
+
+# --- routing and SLAs (0002) --------------------------------------------------------------
+
+owner_absences = sa.Table(
+    "owner_absences",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "owner_id", sa.String(), sa.ForeignKey("owners.owner_id"), nullable=False, index=True
+    ),
+    _ts("starts_at", nullable=False),
+    _ts("ends_at", nullable=False),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", sa.String(), sa.ForeignKey("leads.lead_id"), nullable=False, index=True),
+    sa.Column("owner_id", sa.String(), sa.ForeignKey("owners.owner_id"), nullable=True),
+    sa.Column("team_id", sa.String(), nullable=True),
+    sa.Column("rule_id", sa.String(), nullable=True),
+    sa.Column("method", sa.String(), nullable=True),
+    sa.Column("reason", sa.String(), nullable=False),
+    sa.Column("escalate_to", sa.String(), nullable=True),
+    sa.Column("model_version", sa.String(), sa.ForeignKey("models.version"), nullable=True),
+    _ts("assigned_at", nullable=False),
+    sa.Index(None, "owner_id", "assigned_at"),
+)
+
+sla_clocks = sa.Table(
+    "sla_clocks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lead_id", sa.String(), sa.ForeignKey("leads.lead_id"), nullable=False, index=True),
+    sa.Column("stage", sa.String(), nullable=False),
+    sa.Column("team_id", sa.String(), nullable=True),
+    sa.Column("owner_id", sa.String(), nullable=True),
+    _ts("started_at", nullable=False),
+    _ts("due_at"),
+    _ts("stopped_at"),
+    _ts("breached_at"),
+    _ts("escalated_at"),
+    sa.Column("outcome", sa.String(), nullable=False, server_default="open", index=True),
+    sa.Column("budget_seconds", sa.Integer(), nullable=False),
+    sa.Column("working", sa.Boolean(), nullable=False),
+    sa.Column("stop_on", sa.String(), nullable=False),
+    sa.Column("escalation", sa.String(), nullable=False),
+    sa.Column("stopped_by", sa.String(), nullable=True),
+    sa.Column("model_version", sa.String(), sa.ForeignKey("models.version"), nullable=True),
+)
+"""``outcome``: open, met, breached (stopped late or swept), left (the lead left the stage)."""
+
+routing_cursors = sa.Table(
+    "routing_cursors",
+    metadata,
+    sa.Column("team_id", sa.String(), primary_key=True),
+    sa.Column("last_owner_id", sa.String(), nullable=True),
+    _ts("updated_at", nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("message_id", sa.String(), primary_key=True),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("payload", JsonDoc, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("delivered_at"),
+)
+"""Outbound notifications, written in the transaction that caused them; delivery is later."""

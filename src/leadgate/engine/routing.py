@@ -1,0 +1,403 @@
+"""Routing: which team and which rep get a qualified lead. Pure and column-wise.
+
+The model's ordered rules pick a team (first match wins). A lead at an account that already
+has an eligible owner goes to that owner, and so do the other new leads at the same account
+in the batch. Within a team every method is the same computation: each eligible rep offers
+*slots* (at most its remaining capacity), each slot gets a sort key, and the team's k-th lead
+takes the team's k-th slot:
+
+* ``round_robin`` — slot ``j`` of the rep ``r`` places after the cursor has key ``(j, r)``,
+  so reps take turns, continuing after the rep who got the previous batch's last lead;
+* ``weighted`` — key ``(load + j + 1) / weight``: shares proportional to the weights, over
+  the capacity period (``load`` is what the rep already got in it);
+* ``capacity`` — key ``(load + j + 1) / capacity``: the least-utilised rep first.
+
+A full rep offers no slot, so capacities hold exactly over a batch; out-of-office and
+inactive reps (``eligible`` false) offer none either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from leadgate.engine.conditions import ExprContext, to_expr
+from leadgate.engine.lifecycle import threshold_expr
+from leadgate.model import columns as c
+from leadgate.model.compiled import (
+    ACCOUNT_OWNER_RULE,
+    FieldTest,
+    QualificationModel,
+)
+from leadgate.model.compiler import walk
+
+OWNER_ID: Final = "owner_id"
+TEAM_ID: Final = "team_id"
+RULE_ID: Final = "rule_id"
+METHOD: Final = "method"
+REASON: Final = "reason"
+ESCALATE_TO: Final = "escalate_to"
+POSITION: Final = "position"
+WEIGHT: Final = "weight"
+CAPACITY: Final = "capacity"
+ELIGIBLE: Final = "eligible"
+ASSIGNED: Final = "assigned"
+LAST_OWNER_ID: Final = "last_owner_id"
+
+#: Why a lead was (or was not) assigned.
+ASSIGNED_BY_RULE: Final = "rule"
+BY_ACCOUNT_OWNER: Final = "account_owner"
+NO_RULE_MATCHED: Final = "no_rule_matched"
+NO_ELIGIBLE_REP: Final = "no_eligible_rep"
+CAPACITY_FULL: Final = "capacity_full"
+
+ROSTER_SCHEMA: Final = pl.Schema(
+    {
+        OWNER_ID: pl.String(),
+        TEAM_ID: pl.String(),
+        POSITION: pl.Int64(),
+        WEIGHT: pl.Float64(),
+        CAPACITY: pl.Int64(),
+        ELIGIBLE: pl.Boolean(),
+    }
+)
+LOAD_SCHEMA: Final = pl.Schema({OWNER_ID: pl.String(), ASSIGNED: pl.Int64()})
+CURSOR_SCHEMA: Final = pl.Schema({TEAM_ID: pl.String(), LAST_OWNER_ID: pl.String()})
+ACCOUNT_OWNER_SCHEMA: Final = pl.Schema({c.ACCOUNT_ID: pl.String(), OWNER_ID: pl.String()})
+ASSIGNMENT_SCHEMA: Final = pl.Schema(
+    {
+        c.LEAD_ID: pl.String(),
+        OWNER_ID: pl.String(),
+        TEAM_ID: pl.String(),
+        RULE_ID: pl.String(),
+        METHOD: pl.String(),
+        REASON: pl.String(),
+        ESCALATE_TO: pl.String(),
+    }
+)
+_ORDER: Final = "__order"
+_K: Final = "__k"
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """One row per lead (``ASSIGNMENT_SCHEMA``) and each team's new round-robin cursor."""
+
+    assignments: pl.DataFrame
+    cursors: pl.DataFrame
+
+
+def routing_fields(model: QualificationModel) -> tuple[str, ...]:
+    """Lead (and ``account.``) fields the routing conditions read."""
+    names: dict[str, None] = {}
+    for rule in model.routing.rules:
+        if rule.when is not None:
+            for node in walk(rule.when):
+                if isinstance(node, FieldTest):
+                    names[node.field] = None
+    return tuple(names)
+
+
+def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
+    """The first routing rule each lead matches: ``lead_id, rule_id, team_id, method``.
+
+    ``leads`` needs the fields of :func:`routing_fields` (missing ones count as missing
+    values) and ``segment`` when a condition uses a threshold. No match gives nulls.
+    """
+    ctx = ExprContext(threshold=lambda ref: threshold_expr(model, ref))
+    absent = [f for f in routing_fields(model) if f not in leads.columns]
+    frame = leads.with_columns(pl.lit(None).alias(name) for name in absent)
+    if model.routing.rules and c.SEGMENT not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c.SEGMENT))
+    rule_id: pl.Expr = pl.lit(None, pl.String)
+    for rule in reversed(model.routing.rules):
+        test = pl.lit(True) if rule.when is None else to_expr(rule.when, ctx)
+        rule_id = pl.when(test).then(pl.lit(rule.id)).otherwise(rule_id)
+    rules = pl.DataFrame(
+        {
+            RULE_ID: [r.id for r in model.routing.rules],
+            TEAM_ID: [r.team for r in model.routing.rules],
+            METHOD: [r.method for r in model.routing.rules],
+        },
+        schema={RULE_ID: pl.String, TEAM_ID: pl.String, METHOD: pl.String},
+    )
+    matched = frame.select(pl.col(c.LEAD_ID).cast(pl.String), rule_id.alias(RULE_ID))
+    return matched.join(rules, on=RULE_ID, how="left", maintain_order="left")
+
+
+def assign(
+    leads: pl.DataFrame,
+    model: QualificationModel,
+    roster: pl.DataFrame,
+    *,
+    load: pl.DataFrame | None = None,
+    cursors: pl.DataFrame | None = None,
+    account_owners: pl.DataFrame | None = None,
+) -> RoutingResult:
+    """Assign ``leads`` (in the order given) to reps.
+
+    Args:
+        leads: ``lead_id``, optional ``account_id`` and the fields the rules read.
+        model: The compiled model (its ``routing`` section).
+        roster: ``ROSTER_SCHEMA``: reps with team, rotation position, weight, capacity per
+            period (null: unlimited) and whether they can take leads now.
+        load: Leads each rep already got in the current capacity period.
+        cursors: Per team, the rep who got the previous batch's last lead.
+        account_owners: Owner of each account that already has one.
+
+    Returns:
+        The assignments, in the order of ``leads``, and the teams' new cursors.
+    """
+    roster = roster.select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items())
+    load = _frame(load, LOAD_SCHEMA)
+    cursors = _frame(cursors, CURSOR_SCHEMA)
+    owners = _frame(account_owners, ACCOUNT_OWNER_SCHEMA).unique(c.ACCOUNT_ID, keep="first")
+    if c.ACCOUNT_ID not in leads.columns:
+        leads = leads.with_columns(pl.lit(None, pl.String).alias(c.ACCOUNT_ID))
+    matched = match_rules(leads, model).with_columns(
+        leads.get_column(c.ACCOUNT_ID).cast(pl.String).alias(c.ACCOUNT_ID),
+        pl.int_range(pl.len()).alias(_ORDER),
+    )
+    sticky = model.routing.account_ownership
+    matched = _account_owners(matched, owners, roster) if sticky else _no_owner(matched)
+    follower = (
+        pl.col(c.ACCOUNT_ID).is_not_null()
+        & (pl.col(_ORDER) != pl.col(_ORDER).min().over(c.ACCOUNT_ID))
+        & pl.lit(sticky)
+        & pl.col("__sticky_owner").is_null()
+    )
+    matched = matched.with_columns(follower.alias("__follower"))
+    queue = matched.filter(pl.col("__sticky_owner").is_null() & ~pl.col("__follower"))
+    sticky_load = (
+        matched.filter(pl.col("__sticky_owner").is_not_null())
+        .group_by("__sticky_owner")
+        .len(ASSIGNED)
+        .rename({"__sticky_owner": OWNER_ID})
+        .cast({ASSIGNED: pl.Int64})
+    )
+    load = pl.concat([load, sticky_load]).group_by(OWNER_ID).agg(pl.col(ASSIGNED).sum())
+    routed, new_cursors = _fill_slots(queue, roster, load, cursors)
+    return RoutingResult(_assemble(matched, routed, roster, model.routing.escalate_to), new_cursors)
+
+
+def _frame(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    return frame.select(pl.col(n).cast(t) for n, t in schema.items())
+
+
+def _no_owner(matched: pl.DataFrame) -> pl.DataFrame:
+    return matched.with_columns(pl.lit(None, pl.String).alias("__sticky_owner"))
+
+
+def _account_owners(
+    matched: pl.DataFrame, owners: pl.DataFrame, roster: pl.DataFrame
+) -> pl.DataFrame:
+    """Attach the account's owner when that rep can take leads (ownership beats capacity)."""
+    able = roster.filter(pl.col(ELIGIBLE)).select(OWNER_ID)
+    usable = owners.join(able, on=OWNER_ID, how="semi").rename({OWNER_ID: "__sticky_owner"})
+    return matched.join(usable, on=c.ACCOUNT_ID, how="left", maintain_order="left")
+
+
+def _rotation(roster: pl.DataFrame, cursors: pl.DataFrame) -> pl.DataFrame:
+    """Eligible reps with ``__rot``: their turn order after the team's cursor (0 = next)."""
+    last = cursors.join(
+        roster.select(OWNER_ID, pl.col(POSITION).alias("__last_pos")),
+        left_on=LAST_OWNER_ID,
+        right_on=OWNER_ID,
+        how="inner",
+    ).select(TEAM_ID, "__last_pos")
+    reps = roster.filter(pl.col(ELIGIBLE)).join(last, on=TEAM_ID, how="left")
+    index = pl.col(POSITION).rank("ordinal").over(TEAM_ID).cast(pl.Int64) - 1
+    start = ((pl.col(POSITION) <= pl.col("__last_pos")).fill_null(False).sum().over(TEAM_ID)).cast(
+        pl.Int64
+    )
+    size = pl.len().over(TEAM_ID).cast(pl.Int64)
+    return reps.with_columns(((index - start) % size).cast(pl.Int64).alias("__rot"))
+
+
+def _fill_slots(
+    queue: pl.DataFrame, roster: pl.DataFrame, load: pl.DataFrame, cursors: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Match each team's queued leads with the team's slots, in rank order."""
+    demand = (
+        queue.filter(pl.col(TEAM_ID).is_not_null())
+        .group_by(TEAM_ID)
+        .agg(pl.len().alias("__demand"), pl.col(METHOD).first())
+    )
+    reps = (
+        _rotation(roster, cursors)
+        .join(demand, on=TEAM_ID, how="inner")
+        .join(load, on=OWNER_ID, how="left")
+        .with_columns(pl.col(ASSIGNED).fill_null(0))
+    )
+    method = pl.col(METHOD)
+    remaining = (pl.col(CAPACITY) - pl.col(ASSIGNED)).clip(lower_bound=0)
+    usable = (
+        pl.when(method == "capacity")
+        .then(pl.col(CAPACITY).is_not_null())
+        .when(method == "weighted")
+        .then(pl.col(WEIGHT) > 0)
+        .otherwise(True)
+    )
+    slots = pl.min_horizontal(remaining.fill_null(pl.col("__demand")), pl.col("__demand"))
+    reps = reps.filter(usable.fill_null(False)).with_columns(
+        pl.int_ranges(0, slots.cast(pl.Int64)).alias("__j")
+    )
+    j = pl.col("__j").cast(pl.Float64)
+    used = pl.col(ASSIGNED).cast(pl.Float64) + j + 1.0
+    key = (
+        pl.when(method == "round_robin")
+        .then(j)
+        .when(method == "weighted")
+        .then(used / pl.col(WEIGHT))
+        .otherwise(used / pl.col(CAPACITY).cast(pl.Float64))
+    )
+    offered = (
+        reps.explode("__j")
+        .filter(pl.col("__j").is_not_null())
+        .with_columns(key.alias("__key"))
+        .sort(TEAM_ID, "__key", "__rot")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(TEAM_ID).alias(_K))
+        .select(TEAM_ID, _K, OWNER_ID)
+    )
+    rank = pl.col(_ORDER).rank("ordinal").over(TEAM_ID).cast(pl.Int64) - 1
+    ranked = queue.with_columns(rank.alias(_K))
+    routed = ranked.join(offered, on=[TEAM_ID, _K], how="left", maintain_order="left")
+    routed = routed.join(
+        reps.select(TEAM_ID).unique().with_columns(pl.lit(True).alias("__has_reps")),
+        on=TEAM_ID,
+        how="left",
+    )
+    last = (
+        routed.filter(pl.col(OWNER_ID).is_not_null())
+        .sort(_K)
+        .group_by(TEAM_ID)
+        .agg(pl.col(OWNER_ID).last().alias(LAST_OWNER_ID))
+    )
+    new_cursors = (
+        cursors.join(last, on=TEAM_ID, how="anti")
+        .vstack(last.select(pl.col(n).cast(t) for n, t in CURSOR_SCHEMA.items()))
+        .sort(TEAM_ID)
+    )
+    return routed.select(_ORDER, OWNER_ID, "__has_reps"), new_cursors
+
+
+def _assemble(
+    matched: pl.DataFrame, routed: pl.DataFrame, roster: pl.DataFrame, escalate_to: str | None
+) -> pl.DataFrame:
+    frame = matched.join(routed, on=_ORDER, how="left")
+    # followers take what the first lead of their account got
+    first = frame.filter(~pl.col("__follower")).select(
+        c.ACCOUNT_ID,
+        pl.coalesce("__sticky_owner", OWNER_ID).alias("__account_rep"),
+    )
+    first = first.filter(pl.col(c.ACCOUNT_ID).is_not_null()).unique(c.ACCOUNT_ID)
+    frame = frame.join(first, on=c.ACCOUNT_ID, how="left", maintain_order="left")
+    by_account = pl.col("__sticky_owner").is_not_null() | (
+        pl.col("__follower") & pl.col("__account_rep").is_not_null()
+    )
+    owner = (
+        pl.when(pl.col("__sticky_owner").is_not_null())
+        .then(pl.col("__sticky_owner"))
+        .when(pl.col("__follower"))
+        .then(pl.col("__account_rep"))
+        .otherwise(pl.col(OWNER_ID))
+    )
+    frame = frame.with_columns(owner.alias(OWNER_ID), by_account.alias("__by_account"))
+    teams = roster.select(OWNER_ID, pl.col(TEAM_ID).alias("__owner_team"))
+    frame = frame.join(teams, on=OWNER_ID, how="left", maintain_order="left")
+    reason = (
+        pl.when(pl.col("__by_account"))
+        .then(pl.lit(BY_ACCOUNT_OWNER))
+        .when(pl.col(OWNER_ID).is_not_null())
+        .then(pl.lit(ASSIGNED_BY_RULE))
+        .when(pl.col(RULE_ID).is_null())
+        .then(pl.lit(NO_RULE_MATCHED))
+        .when(pl.col("__has_reps").fill_null(False))
+        .then(pl.lit(CAPACITY_FULL))
+        .otherwise(pl.lit(NO_ELIGIBLE_REP))
+    )
+    return (
+        frame.sort(_ORDER)
+        .select(
+            c.LEAD_ID,
+            OWNER_ID,
+            pl.when(pl.col("__by_account"))
+            .then(pl.col("__owner_team"))
+            .otherwise(pl.col(TEAM_ID))
+            .alias(TEAM_ID),
+            pl.when(pl.col("__by_account"))
+            .then(pl.lit(ACCOUNT_OWNER_RULE))
+            .otherwise(pl.col(RULE_ID))
+            .alias(RULE_ID),
+            pl.when(pl.col("__by_account"))
+            .then(pl.lit(None))
+            .otherwise(pl.col(METHOD))
+            .alias(METHOD),
+            reason.alias(REASON),
+            pl.when(pl.col(OWNER_ID).is_null())
+            .then(pl.lit(escalate_to, pl.String))
+            .alias(ESCALATE_TO),
+        )
+        .cast(ASSIGNMENT_SCHEMA)
+    )
+
+
+def next_reps(
+    leads: pl.DataFrame, roster: pl.DataFrame, load: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """For reassignment: the next eligible rep in each lead's team after its current owner.
+
+    Args:
+        leads: ``lead_id, team_id, owner_id`` (the current owner, who is skipped).
+        roster: ``ROSTER_SCHEMA``.
+        load: Leads each rep already got this period; full reps are skipped.
+
+    Returns:
+        ``lead_id, owner_id`` (null when nobody else in the team can take it).
+    """
+    roster = roster.select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items())
+    load = _frame(load, LOAD_SCHEMA)
+    able = (
+        roster.join(load, on=OWNER_ID, how="left")
+        .filter(
+            pl.col(ELIGIBLE)
+            & (pl.col(CAPACITY).is_null() | (pl.col(ASSIGNED).fill_null(0) < pl.col(CAPACITY)))
+        )
+        .select(TEAM_ID, pl.col(OWNER_ID).alias("__candidate"), pl.col(POSITION).alias("__pos"))
+    )
+    current = roster.select(OWNER_ID, pl.col(POSITION).alias("__cur_pos"))
+    base = leads.select(
+        pl.col(c.LEAD_ID).cast(pl.String),
+        pl.col(TEAM_ID).cast(pl.String),
+        pl.col(OWNER_ID).cast(pl.String),
+    ).join(current, on=OWNER_ID, how="left", maintain_order="left")
+    span = roster.get_column(POSITION).max()
+    modulus = (0 if span is None else int(span)) + 1  # type: ignore[arg-type]
+    pairs = (
+        base.join(able, on=TEAM_ID, how="inner")
+        .filter(pl.col("__candidate").ne_missing(pl.col(OWNER_ID)))
+        .with_columns(
+            ((pl.col("__pos") - pl.col("__cur_pos").fill_null(-1) - 1) % modulus).alias("__gap")
+        )
+        .sort(c.LEAD_ID, "__gap")
+        .group_by(c.LEAD_ID)
+        .agg(pl.col("__candidate").first().alias("__next"))
+    )
+    return base.join(pairs, on=c.LEAD_ID, how="left", maintain_order="left").select(
+        c.LEAD_ID, pl.col("__next").alias(OWNER_ID)
+    )
+
+
+__all__ = [
+    "ASSIGNMENT_SCHEMA",
+    "ROSTER_SCHEMA",
+    "RoutingResult",
+    "assign",
+    "match_rules",
+    "next_reps",
+    "routing_fields",
+]

@@ -1,0 +1,223 @@
+"""SLA clocks: due times in a team's working calendar, breaches, attainment. Pure Polars.
+
+A due time ``N`` working seconds after ``start`` is found without walking the calendar per
+lead: the team's working intervals over the needed span are laid out in UTC (local hours,
+weekends and holidays resolved through ``zoneinfo``, so DST changes are exact) with the
+cumulative working seconds before each; an as-of join finds the working seconds elapsed at
+``start``, a second one the interval where ``elapsed + N`` is reached.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+import polars as pl
+
+TEAM_ID: Final = "team_id"
+STARTED_AT: Final = "started_at"
+DUE_AT: Final = "due_at"
+STOPPED_AT: Final = "stopped_at"
+BREACHED_AT: Final = "breached_at"
+SECONDS: Final = "seconds"
+WORKING: Final = "working"
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_UTC = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class TeamCalendar:
+    """When a team works: local hours per weekday (1 = Monday), holidays, time zone."""
+
+    team_id: str
+    timezone: str = "UTC"
+    #: ``(weekday, start, end)`` local working intervals, e.g. ``(1, time(9), time(17))``
+    hours: tuple[tuple[int, time, time], ...] = field(
+        default=tuple((day, time(9), time(17)) for day in range(1, 6))
+    )
+    holidays: tuple[date, ...] = ()
+
+    @property
+    def weekly_seconds(self) -> int:
+        return sum(_seconds(end) - _seconds(start) for _, start, end in self.hours)
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def working_intervals(calendar: TeamCalendar, first: date, last: date) -> pl.DataFrame:
+    """The team's working intervals from local date ``first`` to ``last`` (inclusive) in UTC,
+    sorted, with the working seconds of the frame's intervals before (``cum_before``) and up to
+    the end of (``cum_end``) each one.
+    """
+    schema = pl.Schema(
+        {"start": _UTC, "end": _UTC, "cum_before": pl.Int64(), "cum_end": pl.Int64()}
+    )
+    if not calendar.hours or last < first:
+        return pl.DataFrame(schema=schema)
+    days = pl.DataFrame({"day": pl.date_range(first, last, "1d", eager=True)}).with_columns(
+        pl.col("day").dt.weekday().alias("weekday")
+    )
+    hours = pl.DataFrame(
+        {
+            "weekday": [h[0] for h in calendar.hours],
+            "from_s": [_seconds(h[1]) for h in calendar.hours],
+            "to_s": [_seconds(h[2]) for h in calendar.hours],
+        },
+        schema=pl.Schema({"weekday": pl.Int8(), "from_s": pl.Int64(), "to_s": pl.Int64()}),
+    )
+    holidays = pl.DataFrame({"day": list(calendar.holidays)}, schema={"day": pl.Date})
+    local = (
+        days.join(hours, on="weekday", how="inner")
+        .join(holidays, on="day", how="anti")
+        .with_columns(midnight=pl.col("day").cast(pl.Datetime("us")))
+    )
+
+    def at(column: str) -> pl.Expr:
+        naive = pl.col("midnight") + pl.duration(seconds=pl.col(column))
+        aware = naive.dt.replace_time_zone(
+            calendar.timezone, ambiguous="earliest", non_existent="null"
+        )
+        return aware.dt.convert_time_zone("UTC")
+
+    frame = (
+        local.select(at("from_s").alias("start"), at("to_s").alias("end"))
+        .drop_nulls()
+        .filter(pl.col("end") > pl.col("start"))
+        .sort("start")
+    )
+    length = (pl.col("end") - pl.col("start")).dt.total_seconds()
+    return frame.with_columns(
+        (length.cum_sum() - length).cast(pl.Int64).alias("cum_before"),
+        length.cum_sum().cast(pl.Int64).alias("cum_end"),
+    )
+
+
+def due_times(clocks: pl.DataFrame, calendars: dict[str, TeamCalendar] | None = None) -> pl.Series:
+    """When each clock is due: ``started_at`` plus ``seconds`` (working time if ``working``).
+
+    Args:
+        clocks: ``started_at`` (UTC), ``seconds``, ``working`` and ``team_id``.
+        calendars: Calendar per team; a team without one (or no team) works around the
+            clock in UTC, so its working time equals calendar time.
+
+    Returns:
+        ``due_at`` per row, in the order of ``clocks``.
+    """
+    calendars = calendars or {}
+    frame = clocks.select(
+        pl.col(STARTED_AT).cast(_UTC),
+        pl.col(SECONDS).cast(pl.Int64),
+        pl.col(WORKING).cast(pl.Boolean),
+        pl.col(TEAM_ID).cast(pl.String),
+    ).with_row_index("__row")
+    calendar_due = pl.col(STARTED_AT) + pl.duration(seconds=pl.col(SECONDS))
+    has_calendar = pl.col(TEAM_ID).is_in(list(calendars)).fill_null(False)
+    plain = frame.filter(~(pl.col(WORKING) & has_calendar)).select(
+        "__row", calendar_due.alias(DUE_AT)
+    )
+    parts = [plain]
+    working = frame.filter(pl.col(WORKING) & has_calendar)
+    for (team,), group in working.group_by(TEAM_ID):
+        parts.append(_working_due(group, calendars[str(team)]))
+    return pl.concat(parts).sort("__row").get_column(DUE_AT).cast(_UTC)
+
+
+def _working_due(group: pl.DataFrame, calendar: TeamCalendar) -> pl.DataFrame:
+    if calendar.weekly_seconds <= 0:
+        return group.select("__row", pl.lit(None, _UTC).alias(DUE_AT))
+    first = group.get_column(STARTED_AT).min()
+    last = group.get_column(STARTED_AT).max()
+    most = group.get_column(SECONDS).max()
+    assert isinstance(first, datetime)
+    assert isinstance(last, datetime)
+    weeks = math.ceil(int(most) / calendar.weekly_seconds)  # type: ignore[arg-type]
+    span = 7 * weeks + 8 + len(calendar.holidays)
+    while True:
+        intervals = working_intervals(
+            calendar, first.date() - timedelta(days=2), last.date() + timedelta(days=span)
+        )
+        elapsed = _elapsed(group, intervals)
+        worked = intervals.get_column("cum_end").max()
+        needed = elapsed.get_column("__target").max()
+        if worked is not None and needed is not None and needed <= worked:  # type: ignore[operator]
+            break
+        span *= 2
+    found = elapsed.sort("__target").join_asof(
+        intervals, left_on="__target", right_on="cum_end", strategy="forward"
+    )
+    due = pl.col("start") + pl.duration(seconds=pl.col("__target") - pl.col("cum_before"))
+    return found.select("__row", due.alias(DUE_AT))
+
+
+def _elapsed(group: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
+    """Working seconds of the laid-out calendar before each start, plus the clock's target."""
+    located = group.sort(STARTED_AT).join_asof(
+        intervals, left_on=STARTED_AT, right_on="start", strategy="backward"
+    )
+    inside = (pl.col(STARTED_AT) - pl.col("start")).dt.total_seconds()
+    length = (pl.col("end") - pl.col("start")).dt.total_seconds()
+    before = pl.col("cum_before") + pl.min_horizontal(inside, length)
+    return located.select(
+        "__row", (before.fill_null(0) + pl.col(SECONDS)).cast(pl.Int64).alias("__target")
+    )
+
+
+def breaches(clocks: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Open clocks that are past due at ``now`` and not yet marked breached."""
+    return clocks.filter(
+        pl.col(STOPPED_AT).is_null()
+        & pl.col(BREACHED_AT).is_null()
+        & pl.col(DUE_AT).is_not_null()
+        & (pl.col(DUE_AT) <= now)
+    )
+
+
+def attainment(clocks: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Per stage: clocks met, breached and still open at ``now``, the attainment rate
+    (met / decided) and the median and 90th percentile response time in seconds.
+
+    A clock is *met* when it was stopped by its due time; *breached* when it was stopped
+    late, marked breached, or is open past due at ``now``.
+    """
+    stopped = pl.col(STOPPED_AT).is_not_null()
+    met = stopped & (pl.col(STOPPED_AT) <= pl.col(DUE_AT))
+    late = (
+        pl.col(BREACHED_AT).is_not_null()
+        | (stopped & (pl.col(STOPPED_AT) > pl.col(DUE_AT)))
+        | (~stopped & (pl.col(DUE_AT) <= now))
+    )
+    response = (pl.col(STOPPED_AT) - pl.col(STARTED_AT)).dt.total_seconds()
+    return (
+        clocks.filter(pl.col(STARTED_AT) <= now)
+        .group_by("stage")
+        .agg(
+            (met & ~pl.col(BREACHED_AT).is_not_null()).sum().alias("met"),
+            late.sum().alias("breached"),
+            (~stopped & ~late).sum().alias("open"),
+            response.median().alias("median_response_s"),
+            response.quantile(0.9, "nearest").alias("p90_response_s"),
+        )
+        .with_columns((pl.col("met") / (pl.col("met") + pl.col("breached"))).alias("attainment"))
+        .sort("stage")
+    )
+
+
+def weekday_hours(spec: dict[str, list[tuple[time, time]]]) -> tuple[tuple[int, time, time], ...]:
+    """``{"mon": [(09:00, 17:00)], ...}`` → ``((1, 09:00, 17:00), ...)``."""
+    return tuple(
+        (WEEKDAYS.index(day) + 1, start, end) for day, spans in spec.items() for start, end in spans
+    )
+
+
+__all__ = [
+    "TeamCalendar",
+    "attainment",
+    "breaches",
+    "due_times",
+    "weekday_hours",
+    "working_intervals",
+]
