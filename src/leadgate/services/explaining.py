@@ -29,6 +29,7 @@ def explain_leads(
     lead_ids: tuple[str, ...],
     accounts: Path | None = None,
     events: Path | None = None,
+    predictor: Path | None = None,
 ) -> list[Explanation]:
     """Score only the given leads and describe every ledger row of each."""
     run = score_files(
@@ -39,6 +40,7 @@ def explain_leads(
             events=events,
             as_of=as_of,
             only_leads=lead_ids,
+            predictor=predictor,
         )
     )
     assert run.result.ledger is not None

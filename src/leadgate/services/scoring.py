@@ -36,6 +36,8 @@ class ScoreRequest:
     events: Path | None = None
     skip_invalid: bool = False
     only_leads: tuple[str, ...] = ()
+    #: a trained predictor: adds p_convert, expected value and its reasons (stages may read it)
+    predictor: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,25 @@ def score_files(request: ScoreRequest, step: Step = _quiet) -> ScoreRun:
         leads = _only(leads, request.only_leads)
         if events is not None:
             events = events.filter(pl.col(c.LEAD_ID).is_in(leads[c.LEAD_ID].implode()))
+    predictions = None
+    if request.predictor is not None:
+        from leadgate.services.predicting import attach_predictions
+
+        step("Predicting conversion")
+        leads, predictions = attach_predictions(
+            request.predictor, model, leads, accounts, events, request.as_of
+        )
+    else:
+        from leadgate.services.predicting import require_predictor
+
+        require_predictor(model)
     step(f"Scoring {leads.height:,} leads")
     result = score(leads, accounts, events, model, as_of=request.as_of)
+    if predictions is not None:
+        from dataclasses import replace
+
+        scored = result.leads.drop([n for n in predictions.columns if n != c.LEAD_ID], strict=False)
+        result = replace(result, leads=scored.join(predictions, on=c.LEAD_ID, how="left"))
     return ScoreRun(
         model=model,
         result=result,
