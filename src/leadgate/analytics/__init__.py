@@ -1,1 +1,1 @@
-"""Measurement: funnel, velocity, validation, thresholds, backtest comparison, maturity (Polars only)."""
+"""Measurement (Polars only): funnel, velocity, validation, thresholds, maturity, report."""
