@@ -10,6 +10,7 @@ from typing import Annotated
 import click
 import typer
 
+from leadgate.cli import analytics_cli, backtest_cli, learn_cli, routing_cli
 from leadgate.cli.exit_codes import ExitCode
 from leadgate.cli.output import Output
 from leadgate.exceptions import (
@@ -111,6 +112,10 @@ def score_command(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Score the valid rows; report the others.")
     ] = False,
+    predictor: Annotated[
+        Path | None,
+        typer.Option(help="Predictor JSON: adds p_convert, expected value and its reasons."),
+    ] = None,
 ) -> None:
     """Score leads from files and write scores, stages, grades and reasons."""
     from leadgate.services.scoring import (
@@ -128,8 +133,9 @@ def score_command(
         events=events,
         as_of=_parse_as_of(as_of),
         skip_invalid=skip_invalid,
+        predictor=predictor,
     )
-    with output.progress(total_steps=7) as step:
+    with output.progress(total_steps=8) as step:
         run = score_files(request, step)
         step("Writing results")
         written = write_outputs(run.result, out, ledger_out=ledger, accounts_out=accounts_out)
@@ -157,6 +163,9 @@ def explain(
     accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None,
     events: Annotated[Path | None, typer.Option(help="Events file.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of this time.")] = None,
+    predictor: Annotated[
+        Path | None, typer.Option(help="Predictor JSON: also explain its probability.")
+    ] = None,
 ) -> None:
     """Explain leads' scores point by point: every rule, event count, decay and cap."""
     from leadgate.services.explaining import explain_leads
@@ -169,11 +178,18 @@ def explain(
         events=events,
         as_of=_parse_as_of(as_of),
         lead_ids=tuple(lead_ids),
+        predictor=predictor,
     )
     for item in explanations:
         output.heading(item.headline)
         for line in item.lines:
             output.line(f"  {line}")
+    if predictor is not None:
+        from leadgate.cli.learn_cli import print_predictor_explanations
+
+        print_predictor_explanations(
+            output, predictor, model, leads, accounts, events, _parse_as_of(as_of), lead_ids
+        )
 
 
 @app.command()
@@ -229,6 +245,10 @@ db_app = typer.Typer(help="Create, migrate and inspect the database.", no_args_i
 lead_app = typer.Typer(help="Sales actions on one lead.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(lead_app, name="lead")
+backtest_cli.register(app)
+analytics_cli.register(app)
+routing_cli.register(app)
+learn_cli.register(app)
 
 
 def _database_url() -> str:
