@@ -32,17 +32,7 @@ STAGE_SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "opportunity": ("opportunity",),
     "won": ("won",),
 }
-BECAME: Final[dict[str, str]] = {
-    "mql": "became_mql_at",
-    "pql": "became_pql_at",
-    "sal": "became_sal_at",
-    "sql": "became_sql_at",
-    "opportunity": "became_opportunity_at",
-    "won": "became_won_at",
-    "lost": "became_lost_at",
-    "recycled": "recycled_at",
-    "disqualified": "disqualified_at",
-}
+BECAME: Final[dict[str, str]] = {k: v for k, v in c.BECAME_AT.items() if k != "iql"}
 PERIODS: Final[dict[str, str]] = {"week": "1w", "month": "1mo", "quarter": "1q"}
 """Breakdowns by the period a lead was created in (``by=("month",)``)."""
 ALIASES: Final[dict[str, str]] = {"owner": "owner_id", "channel": c.SOURCE}

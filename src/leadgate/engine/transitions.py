@@ -59,18 +59,7 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
 NEEDS_REASON: Final[frozenset[str]] = frozenset({"recycle", "disqualify", "lost"})
 
 #: The lifecycle date column set when a lead first enters a stage.
-BECAME_AT: Final[dict[str, str]] = {
-    "iql": "became_iql_at",
-    "mql": "became_mql_at",
-    "pql": "became_pql_at",
-    "sal": "became_sal_at",
-    "sql": "became_sql_at",
-    "opportunity": "became_opportunity_at",
-    "won": "became_won_at",
-    "lost": "became_lost_at",
-    "recycled": "recycled_at",
-    "disqualified": "disqualified_at",
-}
+BECAME_AT: Final[dict[str, str]] = c.BECAME_AT
 
 DEFAULT_RECHECK_DAYS: Final = 30
 FROM_STAGE: Final = "from_stage"

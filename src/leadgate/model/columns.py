@@ -91,6 +91,20 @@ ROLES_MISSING: Final = "roles_missing"
 ROLE_COVERAGE: Final = "role_coverage"
 IS_MQA: Final = "is_mqa"
 
+#: The lifecycle date column set when a lead first enters a stage (store and analytics).
+BECAME_AT: Final[dict[str, str]] = {
+    "iql": "became_iql_at",
+    "mql": "became_mql_at",
+    "pql": "became_pql_at",
+    "sal": "became_sal_at",
+    "sql": "became_sql_at",
+    "opportunity": "became_opportunity_at",
+    "won": "became_won_at",
+    "lost": "became_lost_at",
+    "recycled": "recycled_at",
+    "disqualified": "disqualified_at",
+}
+
 # Fields the engine derives before fit rules run; usable in any condition.
 NORMALISED_FIELDS: Final = (EMAIL_DOMAIN, IS_FREE_EMAIL, SENIORITY, DEPARTMENT)
 
