@@ -24,36 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
-DATA = HERE / ".data"
-MODEL = HERE.parent / "src" / "leadgate" / "examples" / "b2b_saas.yaml"
-FRAMES = ("accounts", "leads", "events", "outcomes")
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def generate(accounts: int, events_per_lead: float) -> Path:
-    folder = DATA / f"backtest_a{accounts}_e{events_per_lead:g}"
-    if (folder / "done").exists():
-        return folder
-    from leadgate.synth import generate_dataset
-
-    folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    data = generate_dataset(
-        accounts=accounts, leads_per_account=6.25, events_per_lead=events_per_lead, seed=11
-    )
-    for name in FRAMES:
-        getattr(data, name).write_parquet(folder / f"{name}.parquet")
-    (folder / "as_of").write_text(data.as_of.isoformat())
-    (folder / "done").write_text("")
-    print(
-        f"generated {data.leads.height:,} leads, {data.events.height:,} events, "
-        f"{data.outcomes.height:,} opportunities in {time.perf_counter() - start:.1f} s"
-    )
-    return folder
+from _synthetic import MODEL, generate, rss_mib
 
 
 def child(folder: Path, review: bool) -> None:
@@ -89,7 +60,7 @@ def child(folder: Path, review: bool) -> None:
         timings["total"] = time.perf_counter() - start
         usage = resource.getrusage(resource.RUSAGE_SELF)
         timings["cpu"] = usage.ru_utime + usage.ru_stime  # less sensitive to a busy machine
-        peak = _rss_mib()
+        peak = rss_mib()
         rows = 0
         if review:
             clock = time.perf_counter()
@@ -102,7 +73,7 @@ def child(folder: Path, review: bool) -> None:
             {
                 "seconds": timings,
                 "peak_mib": peak,
-                "peak_with_review_mib": _rss_mib(),
+                "peak_with_review_mib": rss_mib(),
                 "leads": data.leads.height,
                 "events": 0 if data.events is None else data.events.height,
                 "backtested": report.leads,

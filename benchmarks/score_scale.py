@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,35 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
-DATA = HERE / ".data"
-MODEL = HERE.parent / "src" / "leadgate" / "examples" / "b2b_saas.yaml"
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def generate(accounts: int, events_per_lead: float) -> Path:
-    folder = DATA / f"a{accounts}_e{events_per_lead:g}"
-    if (folder / "done").exists():
-        return folder
-    from leadgate.synth import generate_dataset
-
-    folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    data = generate_dataset(
-        accounts=accounts, leads_per_account=6.25, events_per_lead=events_per_lead, seed=11
-    )
-    for name in ("accounts", "leads", "events"):
-        getattr(data, name).write_parquet(folder / f"{name}.parquet")
-    (folder / "as_of").write_text(data.as_of.isoformat())
-    (folder / "done").write_text("")
-    print(
-        f"generated {data.leads.height:,} leads, {data.events.height:,} events "
-        f"in {time.perf_counter() - start:.1f} s"
-    )
-    return folder
+from _synthetic import MODEL, generate, rss_mib
 
 
 def reference(leads: Any, events: Any, as_of: Any) -> float:
@@ -85,7 +56,7 @@ def child(folder: Path, mode: str, runs: int, model_path: Path) -> None:
     accounts = pl.read_parquet(folder / "accounts.parquet")
     leads = pl.read_parquet(folder / "leads.parquet")
     events = pl.read_parquet(folder / "events.parquet")
-    loaded_mib = _rss_mib()
+    loaded_mib = rss_mib()
     if mode == "single":
         lead_id = events.group_by("lead_id").len().filter(pl.col("len") >= 50)["lead_id"][0]
         one_lead = leads.filter(pl.col("lead_id") == lead_id)
@@ -124,7 +95,7 @@ def child(folder: Path, mode: str, runs: int, model_path: Path) -> None:
                 "runs": [round(t, 3) for t in times],
                 "reference_s": statistics.median(references),
                 "loaded_mib": loaded_mib,
-                "peak_mib": _rss_mib(),
+                "peak_mib": rss_mib(),
                 "ledger_rows": rows,
                 "leads": leads.height,
                 "events": events.height,
