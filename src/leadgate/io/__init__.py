@@ -21,6 +21,7 @@ from leadgate.io.contracts import (
     LIFECYCLE_STAGE,
     OUTCOMES,
     OWNER,
+    STAGE_HISTORY,
     ColumnType,
     FrameContract,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "LIFECYCLE_STAGE",
     "OUTCOMES",
     "OWNER",
+    "STAGE_HISTORY",
     "SUPPORTED_EXTENSIONS",
     "WRITABLE_EXTENSIONS",
     "ColumnMapping",

@@ -139,7 +139,21 @@ OUTCOMES = FrameContract(
     },
 )
 
+STAGE_HISTORY = FrameContract(
+    name="stage history",
+    required=(c.LEAD_ID, "to_stage"),
+    types={
+        c.LEAD_ID: "id",
+        "from_stage": "string",
+        "to_stage": "string",
+        "action": "string",
+        "reason": "string",
+        c.OCCURRED_AT: "datetime",
+    },
+)
+"""Stage history as a file: one row per stage change (the store's ``stage_history`` shape)."""
+
 CONTRACTS: Mapping[str, FrameContract] = MappingProxyType(
-    {contract.name: contract for contract in (LEADS, ACCOUNTS, EVENTS, OUTCOMES)}
+    {contract.name: contract for contract in (LEADS, ACCOUNTS, EVENTS, OUTCOMES, STAGE_HISTORY)}
 )
 """Every built-in contract by name."""

@@ -6,7 +6,7 @@ needs them and nothing personal can leak into a report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -14,7 +14,7 @@ import polars as pl
 
 from leadgate.analytics.frames import BECAME, FunnelData
 from leadgate.exceptions import UsageError
-from leadgate.io import LEADS, OUTCOMES, FrameContract, read_frame
+from leadgate.io import LEADS, OUTCOMES, FrameContract, contracts, read_frame
 from leadgate.model import columns as c
 from leadgate.model.loader import load_model
 
@@ -35,18 +35,10 @@ ANALYTICS_LEADS: Final = FrameContract(
     },
     unique=c.LEAD_ID,
 )
-STAGE_HISTORY: Final = FrameContract(
-    name="stage history",
-    required=(c.LEAD_ID, "to_stage", c.OCCURRED_AT),
-    types={
-        c.LEAD_ID: "id",
-        "from_stage": "string",
-        "to_stage": "string",
-        "action": "string",
-        "reason": "string",
-        c.OCCURRED_AT: "datetime",
-    },
+STAGE_HISTORY: Final = replace(
+    contracts.STAGE_HISTORY, required=(c.LEAD_ID, "to_stage", c.OCCURRED_AT)
 )
+"""Analytics dates every stage, so its history file needs ``occurred_at`` too."""
 FEEDBACK: Final = FrameContract(
     name="feedback",
     required=(c.LEAD_ID, "verdict"),

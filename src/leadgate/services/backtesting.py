@@ -53,6 +53,7 @@ from leadgate.io import (
     EVENTS,
     LEADS,
     OUTCOMES,
+    STAGE_HISTORY,
     FrameContract,
     align_id_types,
 )
@@ -73,19 +74,6 @@ if TYPE_CHECKING:
 
 Step = Callable[[str], None]
 
-#: Stage history as a file: one row per stage change (the store's ``stage_history`` shape).
-STAGE_HISTORY: Final = FrameContract(
-    name="stage history",
-    required=(c.LEAD_ID, "to_stage"),
-    types={
-        c.LEAD_ID: "id",
-        "from_stage": "string",
-        "to_stage": "string",
-        "action": "string",
-        "reason": "string",
-        "occurred_at": "datetime",
-    },
-)
 
 #: What the per-model score frames keep (the rest of the engine output is not needed).
 DECISION_COLUMNS: Final = (

@@ -52,7 +52,7 @@ def column_values(tmp_path: Path, column: str, values: list[str]) -> ReadResult:
 
 
 def test_contracts_are_registered_by_name() -> None:
-    assert set(CONTRACTS) == {"leads", "accounts", "events", "outcomes"}
+    assert set(CONTRACTS) == {"leads", "accounts", "events", "outcomes", "stage history"}
     assert LEADS.required == ("lead_id",)
     assert LEADS.unique == "lead_id"
     assert ACCOUNTS.unique == "account_id"
