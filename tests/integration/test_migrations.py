@@ -16,7 +16,7 @@ from leadgate.storage.tables import metadata
 def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
     assert migrate.current_revision(empty_engine) is None
     migrate.upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == migrate.head_revision() == "0002_routing_sla"
+    assert migrate.current_revision(empty_engine) == migrate.head_revision() == "0003_service"
     names = set(sa.inspect(empty_engine).get_table_names())
     assert set(metadata.tables) <= names
 
@@ -41,7 +41,7 @@ def test_require_current_on_empty_database(empty_engine: Engine) -> None:
     error = info.value
     assert error.code == "db_not_migrated"
     assert error.current is None
-    assert "0002_routing_sla" in str(error)
+    assert "0003_service" in str(error)
     assert "leadgate db upgrade" in error.hint
 
 
@@ -60,7 +60,7 @@ def test_upgrade_from_previous_revision_keeps_rows(empty_engine: Engine) -> None
     migrate.upgrade(empty_engine, "0001_initial")
     with empty_engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO teams (team_id, name) VALUES ('t1', 'Team one')"))
-    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine, "0002_routing_sla")
     assert migrate.current_revision(empty_engine) == "0002_routing_sla"
     with empty_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM teams")).scalar_one() == "Team one"

@@ -10,6 +10,7 @@ teams' cursors, the SLA due times it fixes and the outbox messages.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -26,7 +27,8 @@ from leadgate.engine.sla import TeamCalendar, weekday_hours
 from leadgate.exceptions import InputDataError, Location, Problem
 from leadgate.model import columns as c
 from leadgate.model.loader import locate, path_text
-from leadgate.storage import read_accounts, read_leads, transaction, update_lead_state
+from leadgate.services.privacy import CONSENT_OK, DEFAULT_POLICY, ConsentPolicy, consent_flags
+from leadgate.storage import read_accounts, read_leads, subsets, transaction, update_lead_state
 from leadgate.storage import routing as store
 
 if TYPE_CHECKING:
@@ -273,20 +275,11 @@ def read_roster(conn: Connection, at: datetime) -> tuple[pl.DataFrame, pl.DataFr
         team["team_id"]: period_start(at, team["timezone"], team["capacity_period"])
         for team in store.read_teams(conn)
     }
-    since = min(starts.values(), default=at)
-    recent = store.read_assignments(conn, since).filter(pl.col("owner_id").is_not_null())
-    start_frame = pl.DataFrame(
-        {"team_id": list(starts), "__since": list(starts.values())},
-        schema={"team_id": pl.String, "__since": pl.Datetime("us", "UTC")},
-    )
-    load = (
-        recent.select("owner_id", "assigned_at")
-        .join(roster.select("owner_id", "team_id"), on="owner_id", how="inner")
-        .join(start_frame, on="team_id", how="left")
-        .filter(pl.col("assigned_at") >= pl.col("__since"))
-        .group_by("owner_id")
-        .len("assigned")
-    )
+    owners_since: dict[datetime, list[str]] = {}
+    for owner, team in roster.select("owner_id", "team_id").iter_rows():
+        if team in starts:
+            owners_since.setdefault(starts[team], []).append(owner)
+    load = subsets.assignment_load(conn, owners_since)
     return roster, load
 
 
@@ -314,42 +307,107 @@ class RouteSummary:
     considered: int
     assigned: int
     by_reason: pl.DataFrame  # reason, team_id, leads
+    held_for_consent: int = 0
+    """Routable leads left alone because they may not be contacted (see services.privacy)."""
 
 
-def route_leads(engine: Engine, model: QualificationModel, *, at: datetime) -> RouteSummary:
-    """Assign every unassigned lead in a routed stage, in the order they qualified."""
+def route_leads(
+    engine: Engine,
+    model: QualificationModel,
+    *,
+    at: datetime,
+    consent: ConsentPolicy = DEFAULT_POLICY,
+) -> RouteSummary:
+    """Assign every unassigned lead in a routed stage, in the order they qualified.
+
+    Leads whose consent does not allow outreach are skipped without a record (they stay
+    unassigned and are reconsidered on every run, so a later consent routes them).
+    """
     with transaction(engine) as conn:
-        leads = _routable(conn, model)
-        roster, load = read_roster(conn, at)
-        result = rt.assign(
-            leads,
-            model,
-            roster,
-            load=load,
-            cursors=store.read_cursors(conn),
-            account_owners=store.account_owners(conn),
-        )
-        record_assignments(conn, result.assignments, model.version, at)
-        store.save_cursors(conn, result.cursors, now=at)
-        _fix_due_times(conn, result.assignments)
-    done = result.assignments
+        queued = _routable(conn, model)
+        done, held = _route(conn, model, queued, at, consent)
     by_reason = (
         done.group_by("reason", "team_id")
         .len("leads")
         .sort("leads", "reason", descending=[True, False])
     )
     return RouteSummary(
-        model.version, done.height, done.filter(pl.col("owner_id").is_not_null()).height, by_reason
+        model.version,
+        done.height,
+        done.filter(pl.col("owner_id").is_not_null()).height,
+        by_reason,
+        held,
     )
 
 
-def _routable(conn: Connection, model: QualificationModel) -> pl.DataFrame:
-    leads = read_leads(conn)
+def route_within(
+    conn: Connection,
+    model: QualificationModel,
+    *,
+    lead_ids: Sequence[str],
+    at: datetime,
+    consent: ConsentPolicy = DEFAULT_POLICY,
+) -> pl.DataFrame:
+    """Route those of ``lead_ids`` that are routable, inside the caller's transaction.
+
+    For the service: after an event moves a lead into a routed stage, the assignment, the
+    owner, the cursor, the SLA due time and the outbox message commit with the event. Only
+    these leads (and their accounts) are read; consent is honoured as in :func:`route_leads`.
+
+    Returns:
+        The assignments made (``ASSIGNMENT_SCHEMA`` columns), empty when none was routable.
+    """
+    ids = sorted({str(i) for i in lead_ids})
+    if not ids:
+        return pl.DataFrame(schema=rt.ASSIGNMENT_SCHEMA)
+    queued = _routable(conn, model, ids)
+    done, _held = _route(conn, model, queued, at, consent)
+    return done
+
+
+def _route(
+    conn: Connection,
+    model: QualificationModel,
+    queued: pl.DataFrame,
+    at: datetime,
+    consent: ConsentPolicy = DEFAULT_POLICY,
+) -> tuple[pl.DataFrame, int]:
+    """Assign ``queued`` leads (consent permitting) and record it; (assignments, held)."""
+    if queued.height == 0:
+        return pl.DataFrame(schema=rt.ASSIGNMENT_SCHEMA), 0
+    flags = consent_flags(conn, queued.get_column(c.LEAD_ID).to_list(), policy=consent)
+    allowed = flags.filter(pl.col(CONSENT_OK)).get_column(c.LEAD_ID)
+    leads = queued.filter(pl.col(c.LEAD_ID).is_in(allowed.implode()))
+    held = queued.height - leads.height
+    if leads.height == 0:
+        return pl.DataFrame(schema=rt.ASSIGNMENT_SCHEMA), held
+    accounts = leads.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
+    roster, load = read_roster(conn, at)
+    result = rt.assign(
+        leads,
+        model,
+        roster,
+        load=load,
+        cursors=store.read_cursors(conn),
+        account_owners=subsets.account_owners(conn, accounts),
+    )
+    record_assignments(conn, result.assignments, model.version, at)
+    store.save_cursors(conn, result.cursors, now=at)
+    _fix_due_times(conn, result.assignments)
+    return result.assignments, held
+
+
+def _routable(
+    conn: Connection, model: QualificationModel, lead_ids: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Unassigned leads in a routed stage (of ``lead_ids`` when given), in arrival order."""
     stages = list(model.routing.stages)
+    leads = read_leads(conn, lead_ids)
     queued = leads.filter(pl.col(c.STAGE).is_in(stages) & pl.col("owner_id").is_null())
     fields = [f for f in rt.routing_fields(model) if f.startswith(c.ACCOUNT_PREFIX)]
-    if fields:
-        accounts = read_accounts(conn)
+    if fields and queued.height:
+        wanted = queued.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
+        accounts = read_accounts(conn) if lead_ids is None else subsets.read_accounts(conn, wanted)
         present = [f for f in fields if f.removeprefix(c.ACCOUNT_PREFIX) in accounts.columns]
         queued = queued.join(
             accounts.select(
@@ -435,5 +493,6 @@ __all__ = [
     "read_roster",
     "record_assignments",
     "route_leads",
+    "route_within",
     "team_calendars",
 ]

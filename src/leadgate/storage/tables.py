@@ -330,5 +330,69 @@ outbox = sa.Table(
     sa.Column("payload", JsonDoc, nullable=False),
     _ts("created_at", nullable=False),
     _ts("delivered_at"),
+    # 0003: when the message was fanned out to the webhook endpoints active at that moment
+    _ts("dispatched_at", index=True),
 )
 """Outbound notifications, written in the transaction that caused them; delivery is later."""
+
+# --- service: API keys, audit log, webhooks (0003) ------------------------------------------
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(), primary_key=True),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("role", sa.String(), nullable=False),
+    sa.Column("owner_id", sa.String(), sa.ForeignKey("owners.owner_id"), nullable=True),
+    sa.Column("secret_hash", sa.String(), nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("revoked_at"),
+    _ts("last_used_at"),
+)
+"""API keys: only the SHA-256 of each token's secret is stored."""
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _ts("at", nullable=False, index=True),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("subject_kind", sa.String(), nullable=True),
+    sa.Column("subject_id", sa.String(), nullable=True),
+    sa.Column("details", JsonDoc, nullable=True),
+)
+"""Who did what to which record (ids and counts only: never personal data)."""
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("endpoint_id", sa.String(), primary_key=True),
+    sa.Column("url", sa.String(), nullable=False),
+    sa.Column("secret", sa.String(), nullable=False),
+    sa.Column("kinds", JsonDoc, nullable=True),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    _ts("created_at", nullable=False),
+)
+"""Receivers of outbox messages; ``kinds`` (a JSON list) filters them, null means all."""
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("message_id", sa.String(), sa.ForeignKey("outbox.message_id"), primary_key=True),
+    sa.Column(
+        "endpoint_id",
+        sa.String(),
+        sa.ForeignKey("webhook_endpoints.endpoint_id"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("state", sa.String(), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    _ts("next_attempt_at", nullable=False),
+    _ts("delivered_at"),
+    sa.Column("last_status", sa.Integer(), nullable=True),
+    sa.Column("last_error", sa.String(), nullable=True),
+    sa.Index(None, "state", "next_attempt_at"),
+)
+"""One row per (message, endpoint): ``state`` pending, delivered or dead (gave up)."""
