@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from leadgate.cli.app import main
-from leadgate.storage import make_engine
+from leadgate.services.privacy import record_consent
+from leadgate.storage import make_engine, read_leads, transaction
 from leadgate.storage import routing as store
 from leadgate.synth import generate_dataset
 from testkit import EXAMPLE_MODEL
@@ -47,12 +48,23 @@ def test_roster_route_and_sweep(db_url, files, capsys, tmp_path):
     model = ["--model", EXAMPLE_MODEL]
     code, _, err = cli(capsys, "requalify", *model, "--as-of", AS_OF.isoformat(), *db)
     assert code == 0, err
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        queued = read_leads(conn).filter(
+            pl.col("stage").is_in(["mql", "pql"]) & pl.col("owner_id").is_null()
+        )
+    objector = queued["lead_id"].sort()[0]
+    with transaction(engine) as conn:
+        record_consent(conn, objector, "all", "objected", recorded_at=AS_OF)
     code, out, err = cli(capsys, "route", *model, "--at", AS_OF.isoformat(), *db)
     assert code == 0, err
     assert "leads assigned" in out
+    assert "1 leads held back: no valid consent" in err
 
-    engine = make_engine(db_url)
     try:
+        with engine.connect() as conn:
+            held = read_leads(conn, [objector])
+        assert held["owner_id"].to_list() == [None]
         with engine.connect() as conn:
             assignments = store.read_assignments(conn)
             clocks = store.read_clocks(conn)

@@ -65,6 +65,11 @@ def route(
     output.success(
         f"{summary.assigned:,} of {summary.considered:,} leads assigned ({summary.model_version})"
     )
+    if summary.held_for_consent:
+        output.warn(
+            f"{summary.held_for_consent:,} leads held back: no valid consent for outreach "
+            "(they are scored, and routed once consent is recorded)"
+        )
     if summary.by_reason.height:
         output.table(summary.by_reason, title="Assignments")
 
