@@ -90,6 +90,11 @@ def test_score_with_a_predictor_adds_probability_value_and_reasons(
     assert {"p_convert", "expected_value", "p_reasons_up", "grade", "stage"} <= set(scores.columns)
     assert scores["p_convert"].is_between(0, 1).all()
     assert (scores["expected_value"] >= 0).all()
+    # The blended grade sits next to the rule grade and keeps its engagement digit.
+    assert scores.columns.index("blended_grade") == scores.columns.index("grade") + 1
+    assert set(scores["p_grade"].unique()) <= {"A", "B", "C", "D"}
+    assert (scores["blended_grade"].str.slice(1) == scores["grade"].str.slice(1)).all()
+    assert (scores["blended_grade"] != scores["grade"]).any()
 
 
 def test_explain_with_a_predictor_gives_reasons_in_words(
@@ -155,11 +160,17 @@ def test_xeducation_adapter_train_predict_and_leak_refusal(tmp_path, capsys) -> 
         capsys, "predict", "--predictor", tmp_path / "predictor.json",
         "--model", ROOT / "examples" / "xeducation" / "model.yaml",
         "--leads", tmp_path / "leads.csv", "--out", tmp_path / "predictions.csv",
-        "--as-of", "2020-01-01",
+        "--as-of", "2020-01-01", "--reasons-top", "100",
     )  # fmt: skip
     assert code == 0, err
     predictions = pl.read_csv(tmp_path / "predictions.csv")
     assert predictions.height == 9240
+    assert {"p_grade", "grade", "blended_grade"} <= set(predictions.columns)
+    explained = predictions.filter(
+        pl.col("p_reasons_up").is_not_null() | pl.col("p_reasons_down").is_not_null()
+    )
+    assert explained.height == 100
+    assert explained["p_convert"].min() >= predictions["p_convert"].sort(descending=True)[99]
     outcomes = pl.read_csv(tmp_path / "outcomes.csv")
     rate = predictions.join(outcomes, on="lead_id", how="semi")["p_convert"].mean()
     assert rate > predictions["p_convert"].mean() + 0.2
@@ -180,7 +191,7 @@ def test_olist_train_with_time_ordered_validation(tmp_path, capsys) -> None:
     code, out, err = run(
         capsys, "train", "--leads", tmp_path / "leads.csv", "--outcomes",
         tmp_path / "outcomes.csv", "--decision-delay", "0", "--folds", "2",
-        "--out", tmp_path / "olist.json",
+        "--time-trend", "--out", tmp_path / "olist.json",
     )  # fmt: skip
     assert code == 0, err
     assert "Validation" in out

@@ -38,6 +38,15 @@ def train_command(
         typer.Option(help="Keep a feature even though it alone predicts the outcome."),
     ] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    time_trend: Annotated[
+        bool,
+        typer.Option(
+            "--time-trend",
+            help="Also learn from the decision month (a cohort trend). Only for complete "
+            "outcomes: recent leads that have not closed yet would teach it that new leads "
+            "never convert.",
+        ),
+    ] = False,
     no_validation: Annotated[
         bool, typer.Option("--no-validation", help="Skip CV and time-ordered validation.")
     ] = False,
@@ -61,6 +70,7 @@ def train_command(
         model=model,
         decision_delay=parse_delay(decision_delay),
         exclude=tuple(exclude or ()),
+        time_trend=time_trend,
         config=TrainingConfig(
             folds=max(2, folds), evaluate=not no_validation, allow_leaky=tuple(allow_leaky or ())
         ),
@@ -94,8 +104,16 @@ def predict_command(
         Path | None, typer.Option("--model", "-m", help="Rule model (if it was trained with one).")
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of (default: now).")] = None,
+    reasons_top: Annotated[
+        int | None,
+        typer.Option(
+            "--reasons-top",
+            min=0,
+            help="Word reasons only for the N leads most likely to convert (0: none).",
+        ),
+    ] = None,
 ) -> None:
-    """Predict conversion probability, expected value and reasons for every lead."""
+    """Predict conversion probability, its grade, expected value and reasons for every lead."""
     from leadgate.cli.app import _parse_as_of
     from leadgate.io import write_frame
     from leadgate.services.predicting import predict_files
@@ -109,6 +127,7 @@ def predict_command(
             accounts=accounts,
             model=model,
             as_of=_parse_as_of(as_of),
+            reasons_top=reasons_top,
             step=step,
         )
         write_frame(frame, out)

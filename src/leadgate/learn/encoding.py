@@ -6,6 +6,7 @@ edges) is plain data so a predictor artifact can store it as JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,8 @@ HIGH_CARDINALITY = 50
 #: Pseudo-count that shrinks a category's conversion rate towards the overall rate.
 TARGET_SMOOTHING = 20.0
 NUMERIC_BINS = 10
+#: A number with at most this many distinct values gets one linear bin per value.
+FEW_VALUES = 24
 OTHER = "__other__"
 
 
@@ -39,6 +42,8 @@ class FeatureEncoding:
     edges: tuple[float, ...] = ()
     table: dict[str, float] = field(default_factory=dict)
     prior: float = 0.0
+    #: The training range of a number: the linear model clips to it (no extrapolation).
+    bounds: tuple[float, float] = (-np.inf, np.inf)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +56,7 @@ class FeatureEncoding:
             "edges": list(self.edges),
             "table": dict(sorted(self.table.items())),
             "prior": self.prior,
+            "bounds": [_finite_or_none(b) for b in self.bounds],
         }
 
     @classmethod
@@ -70,11 +76,20 @@ class FeatureEncoding:
             edges=tuple(data["edges"]),
             table={str(k): float(v) for k, v in data["table"].items()},
             prior=float(data["prior"]),
+            bounds=(_bound(data["bounds"][0], -np.inf), _bound(data["bounds"][1], np.inf)),
         )
 
     @property
     def booster_categorical(self) -> bool:
         return self.kind == "categorical"
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _bound(value: float | None, default: float) -> float:
+    return default if value is None else float(value)
 
 
 def _logit(rate: Floats | float) -> Any:
@@ -86,7 +101,19 @@ def is_numeric(dtype: pl.DataType) -> bool:
 
 
 def _as_text(series: pl.Series) -> pl.Series:
-    return series.cast(pl.String)
+    """Categories compared case-insensitively without surrounding spaces ("google" is
+    "Google"); an empty text is missing."""
+    text = series.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return text.replace("", None)
+
+
+def _bin_edges(finite: Floats) -> Floats:
+    """Decile edges; a number with few distinct values gets one bin per value instead."""
+    distinct = np.unique(finite)
+    if len(distinct) <= FEW_VALUES:
+        edges: Floats = (distinct[1:] + distinct[:-1]) / 2
+        return edges
+    return np.unique(np.quantile(finite, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]))
 
 
 def fit_encoding(name: str, series: pl.Series, y: Floats) -> FeatureEncoding:
@@ -100,7 +127,7 @@ def fit_encoding(name: str, series: pl.Series, y: Floats) -> FeatureEncoding:
         log = bool(finite.min() >= 0)
         filled = np.where(np.isnan(values), median, values)
         logged = np.log1p(np.clip(filled, 0, None)) if log else filled
-        edges = np.unique(np.quantile(finite, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]))
+        edges = _bin_edges(finite)
         scale = (
             float(filled.mean()),
             float(filled.std() or 1.0),
@@ -114,6 +141,7 @@ def fit_encoding(name: str, series: pl.Series, y: Floats) -> FeatureEncoding:
             log=log,
             scale=scale,
             edges=tuple(float(e) for e in edges),
+            bounds=(float(finite.min()), float(finite.max())),
         )
     text = _as_text(series)
     counts = text.drop_nulls().value_counts(sort=True)
@@ -144,32 +172,59 @@ def target_encoding(
     )
 
 
+def _by_distinct(series: pl.Series) -> tuple[list[str | None], npt.NDArray[np.int64]]:
+    """The series' distinct texts, normalised, and per row the index of its text (missing →
+    -1). Normalising and looking up only the distinct values keeps 1M rows cheap."""
+    text = series.cast(pl.String)
+    distinct = text.drop_nulls().unique()
+    if distinct.is_empty():
+        return [], np.full(len(text), -1, dtype=np.int64)
+    rows = text.cast(pl.Enum(distinct.to_list())).to_physical().cast(pl.Int64).fill_null(-1)
+    return _as_text(distinct).to_list(), rows.to_numpy().astype(np.int64)
+
+
+def _lookup(series: pl.Series, value: Callable[[str], float], missing: float) -> Floats:
+    """Per row, ``value(normalised text)``; ``missing`` for a missing or empty text."""
+    distinct, rows = _by_distinct(series)
+    table = np.array(
+        [missing if text is None else value(text) for text in distinct] + [missing],
+        dtype=np.float64,
+    )
+    looked: Floats = table[rows]  # row -1 (missing) reads the last entry
+    return looked
+
+
 def booster_column(enc: FeatureEncoding, series: pl.Series) -> Floats:
     """One column for the booster: numbers as they are, categories as integer codes."""
     if enc.kind == "numeric":
         return series.cast(pl.Float64).to_numpy().astype(np.float64)
-    text = _as_text(series)
     if enc.kind == "target_encoded":
-        mapping = pl.DataFrame(
-            {"k": list(enc.table), "v": list(enc.table.values())},
-            schema={"k": pl.String, "v": pl.Float64},
-        )
-        looked = text.to_frame("k").join(mapping, on="k", how="left", maintain_order="left")
-        return looked["v"].fill_null(enc.prior).to_numpy().astype(np.float64)
-    codes = text.replace_strict(
-        list(enc.levels),
-        list(range(len(enc.levels))),
-        default=len(enc.levels),
-        return_dtype=pl.Float64,
-    )
-    return codes.to_numpy().astype(np.float64)
+        return _lookup(series, lambda text: enc.table.get(text, enc.prior), enc.prior)
+    return level_codes(enc, series)
+
+
+def level_codes(enc: FeatureEncoding, series: pl.Series) -> Floats:
+    """Category → its index among ``levels``; rarer ones → ``len(levels)``; missing →
+    ``len(levels) + 1``, a level of its own (a field left empty on a form says something,
+    and the booster may group it with any side of a split, which it cannot do with NaN)."""
+    index = {level: float(i) for i, level in enumerate(enc.levels)}
+    other = float(len(enc.levels))
+    return _lookup(series, lambda text: index.get(text, other), other + 1)
+
+
+def linear_input(enc: FeatureEncoding, series: pl.Series, booster_values: Floats) -> Floats:
+    """The column the logistic regression reads: the booster's, except that a target-encoded
+    category is one-hot encoded over its frequent levels (the L2 penalty shrinks rare ones)."""
+    if enc.kind == "target_encoded":
+        return level_codes(enc, series)
+    return booster_values
 
 
 def linear_columns(enc: FeatureEncoding, booster_values: Floats) -> tuple[Floats, list[str]]:
     """The logistic regression's design columns for one feature (from its booster column)."""
     if enc.kind == "numeric":
         missing = np.isnan(booster_values)
-        filled = np.where(missing, enc.median, booster_values)
+        filled = np.clip(np.where(missing, enc.median, booster_values), *enc.bounds)
         logged = np.log1p(np.clip(filled, 0, None)) if enc.log else filled
         mean, sd, log_mean, log_sd = enc.scale
         bins = np.searchsorted(np.asarray(enc.edges), filled, side="right")
@@ -179,8 +234,6 @@ def linear_columns(enc: FeatureEncoding, booster_values: Floats) -> tuple[Floats
             cols.append((bins == k).astype(np.float64))
             names.append(f"{enc.name} bin {k}")
         return np.column_stack(cols), names
-    if enc.kind == "target_encoded":
-        return booster_values[:, None] - enc.prior, [f"{enc.name} (rate)"]
     count = len(enc.levels)
     columns = np.zeros((len(booster_values), count + 2), dtype=np.float64)
     missing = np.isnan(booster_values)
@@ -208,23 +261,18 @@ def linear_width(enc: FeatureEncoding) -> int:
     """How many design columns :func:`linear_columns` makes for this feature."""
     if enc.kind == "numeric":
         return 3 + len(enc.edges) + 1
-    if enc.kind == "target_encoded":
-        return 1
     return len(enc.levels) + 2
 
 
 def linear_part(enc: FeatureEncoding, booster_values: Floats, coef: Floats) -> Floats:
     """``design_columns(feature) @ coef`` without building the design (fast on many rows)."""
-    if enc.kind == "target_encoded":
-        result: Floats = (booster_values - enc.prior) * coef[0]
-        return result
-    if enc.kind == "categorical":
+    if enc.kind != "numeric":
         missing = np.isnan(booster_values)
         codes = np.where(missing, len(enc.levels) + 1, booster_values).astype(np.int64)
         gathered: Floats = coef[codes]
         return gathered
     missing = np.isnan(booster_values)
-    filled = np.where(missing, enc.median, booster_values)
+    filled = np.clip(np.where(missing, enc.median, booster_values), *enc.bounds)
     logged = np.log1p(np.clip(filled, 0, None)) if enc.log else filled
     mean, sd, log_mean, log_sd = enc.scale
     bins = np.searchsorted(np.asarray(enc.edges), filled, side="right")

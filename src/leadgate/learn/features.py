@@ -139,12 +139,23 @@ def candidate_features(frame: pl.DataFrame, never: Sequence[str]) -> list[str]:
     return usable
 
 
+#: The month index of the decision moment: a *trend* (cohort) feature, off by default.
+#: On live data the newest leads have not had time to close, so a trend learns "new leads do
+#: not convert" and scores every new lead as the newest (worst) cohort; and a month after the
+#: training window can only be treated as the last month seen. Turn it on (``--time-trend``)
+#: only for outcomes that are complete and a cohort effect you expect to persist.
+DECISION_MONTH = "decision_month"
+DECISION_WEEKDAY = "decision_weekday"
+TIME_TREND_FEATURES = (DECISION_MONTH,)
+
+
 def calendar_features(frame: pl.DataFrame) -> pl.DataFrame:
-    """Month index and weekday of the decision moment (conversion often drifts over time)."""
+    """Month index and weekday of the decision moment. The weekday (cyclic) is a feature by
+    default; the month index only with a time trend (see :data:`DECISION_MONTH`)."""
     moment = pl.col(DECISION_AT)
     return frame.with_columns(
-        (moment.dt.year() * 12 + moment.dt.month() - 1).cast(pl.Float64).alias("decision_month"),
-        moment.dt.weekday().cast(pl.Float64).alias("decision_weekday"),
+        (moment.dt.year() * 12 + moment.dt.month() - 1).cast(pl.Float64).alias(DECISION_MONTH),
+        moment.dt.weekday().cast(pl.Float64).alias(DECISION_WEEKDAY),
     )
 
 

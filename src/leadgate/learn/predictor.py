@@ -24,7 +24,9 @@ from leadgate.learn.value import DealSizes
 
 Floats = npt.NDArray[np.float64]
 FORMAT = "leadgate-predictor"
-FORMAT_VERSION = 1
+#: 2: target-encoded categories one-hot in the linear model, numeric clipping bounds,
+#: probability-grade bounds.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Predictor:
     training: dict[str, Any] = field(default_factory=dict)
     deal_sizes: DealSizes | None = None
     warnings: tuple[str, ...] = ()
+    #: Lower bounds of p for the probability letters A, B, C (from training, see grades.py).
+    probability_grades: tuple[tuple[str, float], ...] = ()
     version: str = ""
 
     def raw(self, frame: pl.DataFrame) -> Floats:
@@ -82,6 +86,7 @@ class Predictor:
             "training": self.training,
             "deal_sizes": None if self.deal_sizes is None else self.deal_sizes.to_dict(),
             "warnings": list(self.warnings),
+            "probability_grades": [[letter, bound] for letter, bound in self.probability_grades],
             "blend": self.blend.to_dict(),
         }
 
@@ -111,10 +116,16 @@ def save_predictor(predictor: Predictor, path: Path) -> str:
 
 def predictor_from_document(data: dict[str, Any], source: str = "predictor") -> Predictor:
     """Rebuild a predictor from its document, refusing unknown formats and altered content."""
-    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+    if data.get("format") != FORMAT:
         raise ArtifactError(
-            f"{source} is not a leadgate predictor (format {FORMAT} v1).",
+            f"{source} is not a leadgate predictor (format {FORMAT} v{FORMAT_VERSION}).",
             hint="train one with `leadgate train ... --out predictor.json`",
+        )
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{source} is a predictor of format v{data.get('format_version')}; this leadgate "
+            f"reads v{FORMAT_VERSION} (its encodings changed).",
+            hint="retrain it with `leadgate train` (the same files and options)",
         )
     document = {k: v for k, v in data.items() if k != "version"}
     version = content_version(document)
@@ -142,6 +153,9 @@ def predictor_from_document(data: dict[str, Any], source: str = "predictor") -> 
             if data["deal_sizes"] is None
             else DealSizes.from_dict(data["deal_sizes"]),
             warnings=tuple(data["warnings"]),
+            probability_grades=tuple(
+                (str(letter), float(bound)) for letter, bound in data["probability_grades"]
+            ),
             version=version,
         )
     except (KeyError, TypeError, ValueError) as error:

@@ -15,6 +15,7 @@ from leadgate.exceptions import UsageError
 from leadgate.learn.blend import WEIGHT_GRID, Blend, fit_blend
 from leadgate.learn.calibration import Calibration, choose_calibration, fit_platt
 from leadgate.learn.features import DECISION_AT, LABEL
+from leadgate.learn.grades import probability_bounds
 from leadgate.learn.leakage import LeakCheck, screen
 from leadgate.learn.metrics import Metrics, evaluate, log_loss
 from leadgate.learn.predictor import Predictor, with_version
@@ -74,27 +75,66 @@ def stratified_folds(y: Floats, k: int, seed: int) -> Ints:
     return folds
 
 
+def grouped_folds(frame: pl.DataFrame, y: Floats, k: int, seed: int) -> Ints:
+    """Stratified folds that keep identical rows together.
+
+    Lead data holds exact duplicates (form re-submissions, CRM re-imports); a duplicate on both
+    sides of a split makes the held-out loss optimistic and early stopping never stop.
+    """
+    keys = frame.hash_rows(seed=0).to_numpy()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    folds = stratified_folds(y[first], k, seed)[inverse.ravel()]
+    for fold in range(k):  # too few distinct rows: every fold must train on both classes
+        rest = y[folds != fold]
+        if not (folds == fold).any() or not len(rest) or rest.min() == rest.max():
+            return stratified_folds(y, k, seed)
+    return folds
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    blend: Blend
+    calibration: Calibration
+    segment_calibrations: dict[str, Calibration]
+    notes: list[str]
+    #: Calibrated out-of-fold probabilities of the training rows (honest, unlike in-sample).
+    out_of_fold: Floats
+
+
 def _fit(
     frame: pl.DataFrame,
     y: Floats,
     features: list[str],
     config: TrainingConfig,
     segment_column: str | None,
-) -> tuple[Blend, Calibration, dict[str, Calibration], list[str]]:
-    """Fit the blend and choose its calibration on out-of-fold scores of the training rows."""
+) -> _Fitted:
+    """Fit the blend; every data-driven choice is made on the training rows only: the number
+    of trees (early stopping on each inner fold), the blend weight and the calibration (on
+    the inner folds' out-of-fold scores)."""
     k = max(2, min(config.calibration_folds, int(min(y.sum(), len(y) - y.sum()))))
-    folds = stratified_folds(y, k, config.seed + 1)
+    folds = grouped_folds(frame.select(features), y, k, config.seed + 1)
     boosted, linear = np.zeros(len(y)), np.zeros(len(y))
+    rounds = []
     for fold in range(k):
         inside = pl.Series(folds != fold)
-        part = fit_blend(frame.filter(inside), y[folds != fold], features, seed=config.seed)
-        boosted[folds == fold], linear[folds == fold] = part.parts(frame.filter(~inside))
+        held = frame.filter(~inside)
+        part, used = fit_blend(
+            frame.filter(inside),
+            y[folds != fold],
+            features,
+            seed=config.seed,
+            valid=(held, y[folds == fold]),
+        )
+        rounds.append(used)
+        boosted[folds == fold], linear[folds == fold] = part.parts(held)
     weight = _choose_weight(boosted, linear, y)
     raw = weight * boosted + (1 - weight) * linear
     calibration = choose_calibration(raw, y, seed=config.seed)
     segment_cals, notes = _segment_calibrations(frame, y, raw, segment_column, config)
-    blend = replace(fit_blend(frame, y, features, seed=config.seed), weight=weight)
-    return blend, calibration, segment_cals, notes
+    final, _ = fit_blend(frame, y, features, seed=config.seed, rounds=round(np.mean(rounds)))
+    return _Fitted(
+        replace(final, weight=weight), calibration, segment_cals, notes, calibration.apply(raw)
+    )
 
 
 def _choose_weight(boosted: Floats, linear: Floats, y: Floats) -> float:
@@ -152,10 +192,8 @@ def cross_validate(
     p = np.zeros(len(y))
     for fold in range(config.folds):
         inside = pl.Series(folds != fold)
-        blend, calibration, _, _ = _fit(
-            frame.filter(inside), y[folds != fold], features, config, None
-        )
-        p[folds == fold] = calibration.apply(blend.raw(frame.filter(~inside)))
+        fitted = _fit(frame.filter(inside), y[folds != fold], features, config, None)
+        p[folds == fold] = fitted.calibration.apply(fitted.blend.raw(frame.filter(~inside)))
     return p
 
 
@@ -177,8 +215,32 @@ def time_ordered(
         or y[test_rows].min() == y[test_rows].max()
     ):
         return np.zeros(0), np.zeros(0)
-    blend, calibration, _, _ = _fit(frame[train_rows], y[train_rows], features, config, None)
-    return y[test_rows], calibration.apply(blend.raw(frame[test_rows]))
+    fitted = _fit(frame[train_rows], y[train_rows], features, config, None)
+    return y[test_rows], fitted.calibration.apply(fitted.blend.raw(frame[test_rows]))
+
+
+#: The newest leads converting at less than this share of the older ones' rate draws a warning.
+CENSORING_RATIO = 0.5
+
+
+def recent_outcome_gap(frame: pl.DataFrame, y: Floats, share: float = 0.2) -> str | None:
+    """A warning when the newest leads convert far less than the older ones: usually their
+    deals have not had time to close yet (right-censored outcomes), not worse leads."""
+    moments = frame.get_column(DECISION_AT)
+    if moments.n_unique() <= 1:
+        return None
+    order = np.argsort(moments.to_physical().fill_null(0).to_numpy(), kind="stable")
+    cut = int(len(y) * (1 - share))
+    older, newer = y[order[:cut]], y[order[cut:]]
+    if older.sum() < 20 or not len(newer) or newer.mean() >= CENSORING_RATIO * older.mean():
+        return None
+    since = moments[int(order[cut])]
+    return (
+        f"the newest {share:.0%} of leads (decision moments from {since:%Y-%m-%d}) converted "
+        f"{newer.mean():.1%} against {older.mean():.1%} before: their deals have probably not "
+        "had time to close yet. Train on leads old enough to have an outcome (drop recent "
+        "leads from the leads file), or the predictor learns that new leads never convert"
+    )
 
 
 def data_hash(frame: pl.DataFrame, columns: list[str]) -> str:
@@ -224,6 +286,9 @@ def train(
             f"only {smaller} outcomes in the smaller class: metrics are uncertain, read the AUC "
             "interval, not the point value"
         )
+    gap = recent_outcome_gap(frame, y)
+    if gap:
+        warnings.append(gap)
     metrics: dict[str, Metrics] = {}
     if config.evaluate:
         step(f"Cross-validating ({config.folds} folds)")
@@ -233,22 +298,20 @@ def train(
         if len(y_new):
             metrics["time_ordered"] = evaluate(y_new, p_new)
     step("Fitting the final predictor")
-    blend, calibration, segment_cals, notes = _fit(
-        frame, y, features, config, training.segment_column
-    )
-    warnings += notes
+    fitted = _fit(frame, y, features, config, training.segment_column)
+    warnings += fitted.notes
     moments = frame.get_column(DECISION_AT)
     predictor = Predictor(
-        blend=blend,
-        calibration=calibration,
+        blend=fitted.blend,
+        calibration=fitted.calibration,
         features=tuple(features),
         event_types=training.event_types,
         windows=training.windows,
         decision_delay_days=training.decision_delay_days,
         segment_column=training.segment_column,
-        segment_calibrations=segment_cals,
+        segment_calibrations=fitted.segment_calibrations,
         metrics=metrics,
-        importances=_importances(blend, frame, config.seed),
+        importances=_importances(fitted.blend, frame, config.seed),
         training={
             "rows": frame.height,
             "positives": int(y.sum()),
@@ -257,5 +320,6 @@ def train(
             "data_hash": data_hash(frame, [*features, LABEL]),
         },
         warnings=tuple(warnings),
+        probability_grades=probability_bounds(fitted.out_of_fold),
     )
     return TrainingReport(with_version(predictor), tuple(leaks), tuple(warnings))

@@ -291,9 +291,13 @@ class Sla:
 
 @dataclass(frozen=True)
 class Learning:
-    """What a predictor trained for this model may never use as a feature."""
+    """What a predictor trained for this model may never use as a feature, and how the
+    blended grade weighs the predictor's probability letter against the rule fit letter."""
 
     never_features: tuple[str, ...] = ()
+    predictor_weight: float = 0.5
+    #: Lower bounds of p for the probability letters A, B, C; empty = the predictor's own.
+    probability_grades: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from leadgate.model.spec import (
     EventRuleSpec,
     EventScoreSpec,
     FrameworkSpec,
+    LearningSpec,
     ModelSpec,
     PassRuleSpec,
     RoutingSpec,
@@ -210,8 +211,20 @@ def compile_spec(spec: ModelSpec) -> QualificationModel:
         _with_fields(model, lead, account, event),
         routing=_routing(spec.routing),
         slas=_slas(spec.slas),
-        learning=Learning(tuple(spec.learning.never_features if spec.learning else ())),
+        learning=_learning(spec.learning),
     )
+
+
+def _learning(spec: LearningSpec | None) -> Learning:
+    if spec is None:
+        return Learning()
+    blended = spec.blended_grade
+    if blended is None:
+        return Learning(tuple(spec.never_features))
+    bounds = tuple(
+        (letter, float(blended.probability[letter])) for letter in sorted(blended.probability)
+    )
+    return Learning(tuple(spec.never_features), float(blended.predictor_weight), bounds)
 
 
 def _routing(spec: RoutingSpec | None) -> Routing:

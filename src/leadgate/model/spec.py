@@ -258,10 +258,36 @@ class SlaSpec(Strict):
     description: str = ""
 
 
+Probability = Annotated[float, Field(gt=0, lt=1)]
+
+
+class BlendedGradeSpec(Strict):
+    """How the blended grade combines the rule fit letter with the predictor's probability.
+
+    ``probability: {A: 0.5, B: 0.3, C: 0.1}`` are lower bounds of ``p_convert`` for the
+    probability letter (else D); without them the predictor's own training quantiles are used.
+    """
+
+    predictor_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    probability: dict[Literal["A", "B", "C"], Probability] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bounds_fall(self) -> BlendedGradeSpec:
+        if self.probability and set(self.probability) != {"A", "B", "C"}:
+            raise ValueError("probability needs all three lower bounds A, B and C")
+        if self.probability and not (
+            self.probability["A"] > self.probability["B"] > self.probability["C"]
+        ):
+            raise ValueError("probability bounds must fall from A to C (A > B > C)")
+        return self
+
+
 class LearningSpec(Strict):
-    """Predictive scoring: fields that must never be features (filled in after sales contact)."""
+    """Predictive scoring: fields that must never be features (filled in after sales contact)
+    and how the blended grade weighs the predictor."""
 
     never_features: list[str] = Field(default_factory=list)
+    blended_grade: BlendedGradeSpec | None = None
 
 
 class ModelSpec(Strict):

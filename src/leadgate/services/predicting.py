@@ -22,6 +22,7 @@ from leadgate.learn import (
 )
 from leadgate.learn.explain import LeadExplanation, explain_rows
 from leadgate.learn.features import COMPLETENESS, with_completeness
+from leadgate.learn.grades import BLENDED_GRADE, P_GRADE, blended_grade_expr, p_grade_expr
 from leadgate.model import columns as c
 from leadgate.model import load_model
 from leadgate.model.compiled import QualificationModel
@@ -87,11 +88,24 @@ def predict_frame(
     *,
     as_of: datetime,
     reasons: bool = True,
+    reasons_top: int | None = None,
 ) -> pl.DataFrame:
-    """``lead_id``, ``p_convert``, expected deal size and value, and the predictor's reasons."""
+    """``lead_id``, ``p_convert``, its letter ``p_grade``, expected deal size and value, the
+    predictor's reasons and, when the features hold the rule grades (a predictor trained
+    with ``--model``), the rule ``grade`` the predictor saw and the ``blended_grade``.
+
+    ``reasons_top`` words reasons only for the leads with the highest ``p_convert`` (the top
+    of the queue); the others get none. ``reasons=False`` skips them entirely.
+    """
     features = prediction_features(predictor, data, model, as_of)
     p = predictor.predict(features)
     out = features.select(c.LEAD_ID).with_columns(pl.Series(P_CONVERT, np.round(p, 6)))
+    out = out.with_columns(
+        p_grade_expr(pl.col(P_CONVERT), probability_grades(predictor, model)).alias(P_GRADE)
+    )
+    if model is not None and {c.FIT_GRADE, c.ENGAGEMENT_GRADE, c.GRADE} <= set(features.columns):
+        out = out.hstack(features.select(c.FIT_GRADE, c.ENGAGEMENT_GRADE, c.GRADE))
+        out = with_blended_grade(out, model).drop(c.FIT_GRADE, c.ENGAGEMENT_GRADE)
     if predictor.deal_sizes is not None:
         seg = c.SEGMENT if c.SEGMENT in features.columns else None
         grade = c.FIT_GRADE if c.FIT_GRADE in features.columns else None
@@ -99,9 +113,52 @@ def predict_frame(
         out = out.hstack(size).with_columns(
             (pl.col(P_CONVERT) * pl.col(DEAL_SIZE)).round(2).alias(EXPECTED_VALUE)
         )
-    if reasons:
-        out = out.hstack(reason_columns(predictor, features))
+    if reasons and reasons_top != 0:
+        rows = None
+        if reasons_top is not None and reasons_top < len(p):
+            rows = np.zeros(len(p), dtype=np.bool_)
+            rows[np.argsort(-p, kind="stable")[:reasons_top]] = True
+        out = out.hstack(reason_columns(predictor, features, rows=rows))
     return out.with_columns(pl.lit(predictor.version).alias(PREDICTOR_VERSION))
+
+
+def probability_grades(
+    predictor: Predictor, model: QualificationModel | None
+) -> tuple[tuple[str, float], ...]:
+    """The model's probability-letter bounds if it declares them, else the predictor's own."""
+    if model is not None and model.learning.probability_grades:
+        return model.learning.probability_grades
+    return predictor.probability_grades
+
+
+def with_blended_grade(frame: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
+    """Add ``blended_grade`` from ``fit_grade``, ``engagement_grade`` and ``p_grade``
+    (see :mod:`leadgate.learn.grades`), placed right after ``grade``."""
+    blended = blended_grade_expr(
+        pl.col(c.FIT_GRADE),
+        pl.col(c.ENGAGEMENT_GRADE),
+        pl.col(P_GRADE),
+        model.learning.predictor_weight,
+    ).alias(BLENDED_GRADE)
+    extended = frame.with_columns(blended)
+    if c.GRADE not in frame.columns:
+        return extended
+    order = [n for n in frame.columns if n != BLENDED_GRADE]
+    at = order.index(c.GRADE) + 1
+    return extended.select([*order[:at], BLENDED_GRADE, *order[at:]])
+
+
+def merge_predictions(
+    scored: pl.DataFrame, predictions: pl.DataFrame, model: QualificationModel
+) -> pl.DataFrame:
+    """The engine's lead scores with the prediction columns joined on, and the blended grade
+    (the rule grade as of the scoring moment, blended with ``p_grade``)."""
+    merged = scored.drop([n for n in predictions.columns if n != c.LEAD_ID], strict=False).join(
+        predictions, on=c.LEAD_ID, how="left", maintain_order="left"
+    )
+    if {c.FIT_GRADE, c.ENGAGEMENT_GRADE, P_GRADE} <= set(merged.columns):
+        return with_blended_grade(merged, model)
+    return merged
 
 
 def predict_files(
@@ -112,6 +169,7 @@ def predict_files(
     accounts: Path | None = None,
     model: Path | None = None,
     as_of: datetime,
+    reasons_top: int | None = None,
     step: Step = _quiet,
 ) -> pl.DataFrame:
     """Read the files and predict (see :func:`predict_frame`)."""
@@ -121,7 +179,7 @@ def predict_files(
     data = read_lead_data(leads, events=events, accounts=accounts)
     compiled = None if model is None else load_model(model)
     step(f"Predicting {data.leads.height:,} leads")
-    return predict_frame(loaded, data, compiled, as_of=as_of)
+    return predict_frame(loaded, data, compiled, as_of=as_of, reasons_top=reasons_top)
 
 
 def explain_predictions(
@@ -204,6 +262,11 @@ def attach_predictions(
     needs_model = any(n in predictor.features for n in (c.FIT_SCORE, c.SEGMENT, c.FIT_GRADE))
     data = LeadData(leads, events, accounts)
     predictions = predict_frame(predictor, data, model if needs_model else None, as_of=as_of)
+    # The engine grades the leads as of ``as_of`` itself; the blended grade follows from those.
+    # The probability letter follows the model's bounds even when no rule features were used.
+    predictions = predictions.drop(c.GRADE, BLENDED_GRADE, strict=False).with_columns(
+        p_grade_expr(pl.col(P_CONVERT), probability_grades(predictor, model)).alias(P_GRADE)
+    )
     readable = [n for n in (P_CONVERT, EXPECTED_VALUE) if n in predictions.columns]
     extended = leads.drop([n for n in readable if n in leads.columns]).join(
         predictions.select(c.LEAD_ID, *readable),

@@ -107,8 +107,9 @@ def score_files(request: ScoreRequest, step: Step = _quiet) -> ScoreRun:
     if predictions is not None:
         from dataclasses import replace
 
-        scored = result.leads.drop([n for n in predictions.columns if n != c.LEAD_ID], strict=False)
-        result = replace(result, leads=scored.join(predictions, on=c.LEAD_ID, how="left"))
+        from leadgate.services.predicting import merge_predictions
+
+        result = replace(result, leads=merge_predictions(result.leads, predictions, model))
     return ScoreRun(
         model=model,
         result=result,

@@ -36,6 +36,7 @@ from leadgate.learn import (
 )
 from leadgate.learn.features import (
     COMPLETENESS,
+    TIME_TREND_FEATURES,
     calendar_features,
     candidate_features,
     engagement_features,
@@ -204,6 +205,8 @@ class TrainRequest:
     model: Path | None = None
     decision_delay: timedelta = DEFAULT_DELAY
     exclude: tuple[str, ...] = ()
+    #: Offer the decision month (a cohort trend) as a feature; see ``learn.features``.
+    time_trend: bool = False
     config: TrainingConfig = field(default_factory=TrainingConfig)
 
 
@@ -223,8 +226,12 @@ def build_training_set(
     *,
     delay: timedelta,
     exclude: Sequence[str] = (),
+    time_trend: bool = False,
 ) -> tuple[TrainingSet, tuple[str, ...]]:
-    """The learner's input: features as of each decision moment, labels and exclusions."""
+    """The learner's input: features as of each decision moment, labels and exclusions.
+
+    ``time_trend`` adds the decision month as a feature (off by default: see
+    :data:`leadgate.learn.features.DECISION_MONTH`)."""
     if data.outcomes is None:
         raise UsageError("training needs outcomes.", hint="pass --outcomes")
     leads = with_decision_moments(data.leads, delay)
@@ -232,6 +239,8 @@ def build_training_set(
     frame = feature_frame(LeadData(leads, data.events, data.accounts), model, event_types=types)
     frame = frame.with_columns(labels(leads, data.outcomes))
     never = never_features(model, exclude)
+    if not time_trend:
+        never = (*never, *TIME_TREND_FEATURES)
     unknown = [n for n in exclude if n not in frame.columns]
     if unknown:
         raise UsageError(
@@ -263,7 +272,11 @@ def train_files(request: TrainRequest, step: Step = _quiet) -> TrainRun:
     model = None if request.model is None else load_model(request.model)
     step("Building features as of each decision moment")
     training, excluded = build_training_set(
-        data, model, delay=request.decision_delay, exclude=request.exclude
+        data,
+        model,
+        delay=request.decision_delay,
+        exclude=request.exclude,
+        time_trend=request.time_trend,
     )
     report = train(training, request.config, step)
     sizes = _deal_sizes(training.frame, data.outcomes)

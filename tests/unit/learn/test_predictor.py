@@ -23,6 +23,8 @@ def test_artifact_round_trips_to_identical_predictions(trained, tmp_path: Path) 
     assert version == report.predictor.version == loaded.version
     np.testing.assert_array_equal(loaded.predict(frame), report.predictor.predict(frame))
     assert loaded.metrics == report.predictor.metrics
+    assert loaded.probability_grades == report.predictor.probability_grades
+    assert loaded.blend.encodings == report.predictor.blend.encodings
     assert save_predictor(loaded, tmp_path / "again.json") == version
 
 
@@ -52,3 +54,18 @@ def test_something_else_is_not_a_predictor(tmp_path: Path) -> None:
     path.write_text("{oops")
     with pytest.raises(ArtifactError, match="not JSON"):
         load_predictor(path)
+
+
+def test_an_older_format_is_refused_with_a_hint_to_retrain(trained, tmp_path: Path) -> None:
+    from leadgate.learn.predictor import content_version
+
+    _, report = trained
+    path = tmp_path / "predictor.json"
+    save_predictor(report.predictor, path)
+    data = json.loads(path.read_text())
+    data["format_version"] = 1
+    data["version"] = content_version({k: v for k, v in data.items() if k != "version"})
+    path.write_text(json.dumps(data))
+    with pytest.raises(ArtifactError, match="format v1") as error:
+        load_predictor(path)
+    assert "retrain" in (error.value.hint or "")

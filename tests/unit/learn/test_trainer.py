@@ -6,6 +6,7 @@ from leadgate.exceptions import UsageError
 from leadgate.learn import LABEL, TrainingConfig, TrainingSet, train
 from leadgate.learn.calibration import choose_calibration, fit_platt
 from leadgate.learn.metrics import expected_calibration_error
+from leadgate.learn.trainer import grouped_folds, recent_outcome_gap
 from learnkit import planted
 
 FAST = TrainingConfig(evaluate=False)
@@ -92,3 +93,64 @@ def test_calibration_improves_ece_of_overconfident_scores() -> None:
     assert after < 0.03
     platt = fit_platt(raw, y)
     assert platt.slope == pytest.approx(1 / 3, abs=0.05)
+
+
+def test_identical_rows_stay_in_one_fold() -> None:
+    frame = planted(300).select("visits", "channel")
+    doubled = pl.concat([frame, frame, frame.head(50)])
+    y = np.tile(np.arange(2.0), doubled.height // 2 + 1)[: doubled.height]
+    folds = grouped_folds(doubled, y, 3, seed=0)
+    keys = doubled.hash_rows(seed=0).to_numpy()
+    for key in np.unique(keys):
+        assert len(set(folds[keys == key].tolist())) == 1
+    assert set(folds.tolist()) == {0, 1, 2}
+
+
+def test_early_stopping_on_the_training_rows_chooses_the_number_of_trees() -> None:
+    from leadgate.learn.blend import MAX_ROUNDS
+
+    # Pure noise: the held-out loss stops improving almost at once.
+    noisy = planted(600, seed=4).with_columns(
+        pl.Series(LABEL, np.random.default_rng(1).integers(0, 2, 600).astype(np.int8))
+    )
+    report = train(TrainingSet(noisy, ("noise", "visits")), FAST)
+    noise_trees = report.predictor.blend.booster.count("Tree=")
+    signal = train(TrainingSet(planted(3000, seed=5), ("visits", "channel", "noise")), FAST)
+    signal_trees = signal.predictor.blend.booster.count("Tree=")
+    assert 1 <= noise_trees < signal_trees < MAX_ROUNDS
+
+
+def test_recent_leads_that_have_not_closed_yet_draw_a_warning() -> None:
+    frame = planted(1000)
+    newest = frame["decision_at"] >= frame["decision_at"].sort()[850]
+    censored = frame.with_columns(
+        pl.when(pl.Series(newest)).then(0).otherwise(pl.col(LABEL)).cast(pl.Int8).alias(LABEL)
+    )
+    y = censored[LABEL].cast(pl.Float64).to_numpy()
+    warning = recent_outcome_gap(censored, y)
+    assert warning is not None
+    assert "not had time to close" in warning
+    assert recent_outcome_gap(frame, frame[LABEL].cast(pl.Float64).to_numpy()) is None
+    assert any(
+        "not had time to close" in w
+        for w in train(TrainingSet(censored, ("visits",)), FAST).warnings
+    )
+
+
+def test_default_probability_grades_come_from_out_of_fold_probabilities() -> None:
+    frame = planted(900)
+    predictor = train(TrainingSet(frame, ("visits", "channel")), FAST).predictor
+    bounds = dict(predictor.probability_grades)
+    assert list(bounds) == ["A", "B", "C"]
+    assert 0 < bounds["C"] < bounds["B"] < bounds["A"] < 1
+    top = (predictor.predict(frame) >= bounds["A"]).mean()
+    assert 0.05 < top < 0.2  # about a tenth of the training leads are A
+
+
+def test_few_distinct_rows_fall_back_to_plain_stratified_folds() -> None:
+    frame = pl.DataFrame({"channel": ["a", "b"] * 20})
+    y = np.array([0.0, 1.0] * 20)
+    folds = grouped_folds(frame, y, 3, seed=0)
+    assert set(folds.tolist()) == {0, 1, 2}
+    for fold in range(3):
+        assert set(y[folds != fold].tolist()) == {0.0, 1.0}

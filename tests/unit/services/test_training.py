@@ -97,3 +97,13 @@ def test_unknown_exclude_is_refused(dataset) -> None:
     data = LeadData(dataset.leads, outcomes=dataset.outcomes)
     with pytest.raises(UsageError, match="do not exist"):
         build_training_set(data, None, delay=timedelta(0), exclude=("nope",))
+
+
+def test_the_decision_month_is_a_feature_only_with_a_time_trend(dataset) -> None:
+    data = LeadData(dataset.leads, outcomes=dataset.outcomes)
+    plain, excluded = build_training_set(data, None, delay=timedelta(days=7))
+    assert "decision_month" not in plain.features
+    assert "decision_month" in excluded
+    assert "decision_weekday" in plain.features
+    trend, _ = build_training_set(data, None, delay=timedelta(days=7), time_trend=True)
+    assert "decision_month" in trend.features
