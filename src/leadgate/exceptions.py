@@ -138,3 +138,15 @@ class NotFoundError(LeadgateError):
     """A lead, account or other record that was asked for does not exist."""
 
     code = "not_found"
+
+
+class PermissionDeniedError(LeadgateError):
+    """The caller may not see or change this record (e.g. a sales key and another rep's lead)."""
+
+    code = "forbidden"
+
+
+class ConflictError(LeadgateError):
+    """The request contradicts what is stored (e.g. an e-mail that belongs to another lead)."""
+
+    code = "conflict"

@@ -10,7 +10,7 @@ from typing import Annotated
 import click
 import typer
 
-from leadgate.cli import analytics_cli, backtest_cli, learn_cli, routing_cli, service_cli
+from leadgate.cli import analytics_cli, backtest_cli, learn_cli, routing_cli, serve_cli, service_cli
 from leadgate.cli.exit_codes import ExitCode
 from leadgate.cli.output import Output
 from leadgate.exceptions import (
@@ -250,6 +250,7 @@ analytics_cli.register(app)
 routing_cli.register(app)
 service_cli.register(app)
 learn_cli.register(app)
+serve_cli.register(app)
 
 
 def _database_url() -> str:

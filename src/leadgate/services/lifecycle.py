@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from leadgate.engine.transitions import (
     apply_action,
     auto_transitions,
 )
-from leadgate.exceptions import NotFoundError
+from leadgate.exceptions import NotFoundError, PermissionDeniedError
 from leadgate.model import columns as c
 from leadgate.model.artifact import artifact_document, is_artifact_path
 from leadgate.model.compiled import QualificationModel
@@ -42,7 +43,9 @@ from leadgate.storage import (
     transaction,
     update_lead_state,
 )
+from leadgate.storage.live import append_outbox
 from leadgate.storage.repositories import record_feedback
+from leadgate.storage.subsets import read_accounts as read_accounts_for
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -59,6 +62,16 @@ SCORE_COLUMNS: Final = (
     c.BUYING_ROLE,
 )
 RECOMMENDED: Final = "recommended_stage"
+STAGE_CHANGED: Final = "lead.stage_changed"
+_NO_MOVES: Final = pl.DataFrame(
+    schema={
+        c.LEAD_ID: pl.String,
+        FROM_STAGE: pl.String,
+        TO_STAGE: pl.String,
+        REASON: pl.String,
+        RECHECK_AT: pl.Datetime("us", "UTC"),
+    }
+)
 _FEEDBACK: Final = {"accept": "accepted", "recycle": "rejected", "disqualify": "rejected"}
 
 
@@ -78,10 +91,17 @@ def load_stored_model(path: Path) -> StoredModel:
     return StoredModel(load_model(path), json.dumps(document, sort_keys=True))
 
 
-def _save(conn: Connection, stored: StoredModel, now: datetime) -> None:
+def save_stored_model(conn: Connection, stored: StoredModel, now: datetime) -> None:
+    """Store the model artifact once (scores, moves and assignments refer to its version)."""
     model = stored.model
     digest = str(json.loads(stored.artifact_json).get("sha256", ""))
     save_model(conn, model.version, model.name, digest, stored.artifact_json, now=now)
+
+
+def register_model(engine: Engine, stored: StoredModel, *, now: datetime) -> None:
+    """Store the model artifact (once) so the scores and moves made with it can name it."""
+    with transaction(engine) as conn:
+        save_stored_model(conn, stored, now)
 
 
 def read_store(
@@ -97,6 +117,58 @@ def read_store(
     accounts = _with_fields(read_accounts(conn), model.account_fields)
     events = _with_fields(read_events(conn), model.event_fields)
     return leads, accounts, events
+
+
+def read_store_for(
+    conn: Connection, model: QualificationModel, lead_ids: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Like :func:`read_store` for some leads only: them, their accounts and their events."""
+    leads = read_leads(conn, list(lead_ids))
+    account_ids = leads.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
+    accounts = read_accounts_for(conn, account_ids)
+    if not accounts.height:  # the engine needs the account columns even when there are none
+        accounts = read_accounts_for(conn, []).with_columns(pl.col(c.ACCOUNT_ID).cast(pl.String))
+    events = read_events(conn, list(lead_ids))
+    return (
+        _with_fields(leads, model.lead_fields),
+        _with_fields(accounts, model.account_fields),
+        _with_fields(events, model.event_fields),
+    )
+
+
+def rescore_leads(
+    conn: Connection,
+    model: QualificationModel,
+    lead_ids: Sequence[str],
+    *,
+    as_of: datetime,
+    now: datetime,
+    recheck_days: int = 30,
+    action: str = "auto",
+) -> tuple[pl.DataFrame, AppliedScores]:
+    """Rescore some stored leads in the caller's transaction and apply their stage moves.
+
+    Real-time ingest calls this with the leads its events name: only those leads, their
+    accounts and their events are read, scored with the same engine as batch scoring.
+
+    Returns:
+        The engine's lead frame and what was written.
+    """
+    leads, accounts, events = read_store_for(conn, model, lead_ids)
+    if not leads.height:
+        return leads, AppliedScores(0, _NO_MOVES)
+    result = score(leads, accounts, events, model, as_of=as_of, explain_points=False)
+    applied = apply_scores(
+        conn,
+        model,
+        leads,
+        result.leads,
+        as_of=as_of,
+        now=now,
+        recheck_days=recheck_days,
+        action=action,
+    )
+    return result.leads, applied
 
 
 def _with_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
@@ -127,12 +199,23 @@ def perform_action(
     reason: str | None = None,
     recheck_at: datetime | None = None,
     recheck_days: int = 30,
+    model: QualificationModel | None = None,
+    only_owner: str | None = None,
 ) -> ActionResult:
     """Apply a sales action (``accept``, ``recycle``, ``disqualify``, ``convert``, ``won``,
     ``lost``, ``reopen``) to one lead.
 
+    The stage change, its history row, the SLA clocks it stops (and, given the ``model``,
+    the clocks of the stage it enters), the feedback and a ``lead.stage_changed`` outbox
+    message commit together.
+
+    Args:
+        only_owner: Refuse unless the lead is owned by this rep (a sales key acting);
+            checked inside the transaction, so a reassignment cannot slip in between.
+
     Raises:
-        NotFoundError: No lead has that id.
+        NotFoundError: No lead has that id, or it was erased.
+        PermissionDeniedError: ``only_owner`` is given and does not own the lead.
         TransitionError: The action is not allowed from the lead's stage, or lacks a reason.
     """
     with transaction(engine) as conn:
@@ -143,6 +226,13 @@ def perform_action(
                 hint="Check the id, or import the lead first (leadgate import leads FILE).",
             )
         lead = leads.row(0, named=True)
+        if lead.get("erased_at") is not None:
+            raise NotFoundError(f"Lead {lead_id!r} was erased.", hint="Check the id.")
+        if only_owner is not None and lead.get("owner_id") != only_owner:
+            raise PermissionDeniedError(
+                f"Lead {lead_id!r} is not assigned to rep {only_owner!r}.",
+                hint="A rep may act on their own leads only.",
+            )
         move = apply_action(
             lead[c.STAGE],
             action,
@@ -153,9 +243,11 @@ def perform_action(
         )
         update = {c.LEAD_ID: str(lead_id), **_stage_fields(lead, move, at)}
         update_lead_state(conn, pl.DataFrame([update]), now=at)
-        append_stage_history(conn, _history([lead], [move], action, actor, at))
+        history = _history([lead], [move], action, actor, at)
+        append_stage_history(conn, history)
+        append_outbox(conn, stage_messages(history))
         moved = pl.DataFrame({c.LEAD_ID: [str(lead_id)], TO_STAGE: [move.to_stage]})
-        sla.on_stage_change(conn, None, moved, action=action, at=at)
+        sla.on_stage_change(conn, model, moved, action=action, at=at)
         if action in _FEEDBACK:
             record_feedback(
                 conn, str(lead_id), _FEEDBACK[action], created_at=at, actor=actor, reason=reason
@@ -244,23 +336,16 @@ def requalify(
 
     clock = time.perf_counter()
     result = score(leads, accounts, events, model, as_of=as_of, explain_points=False)
-    state = leads.select(c.LEAD_ID, c.STAGE, RECHECK_AT)
-    moves = auto_transitions(state, result.leads, as_of=as_of, recheck_days=recheck_days)
     timings["score"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    changed = _changed_scores(leads, result.leads, model.version)
-    history = _auto_history(moves, result.leads, model.version, as_of)
-    updates = _lead_updates(leads, changed, _moved_state(moves, leads, as_of))
     with transaction(engine) as conn:
-        _save(conn, stored, now)
-        if updates.height:
-            update_lead_state(conn, updates, now=now)
-        if history.height:
-            append_stage_history(conn, history)
-        if moves.height:
-            _sla_clocks(conn, model, moves, result.leads, as_of)
+        save_stored_model(conn, stored, now)
+        applied = apply_scores(
+            conn, model, leads, result.leads, as_of=as_of, now=now, recheck_days=recheck_days
+        )
     timings["write"] = time.perf_counter() - clock
+    moves = applied.moves
     summary = (
         moves.group_by(FROM_STAGE, TO_STAGE, REASON)
         .len("leads")
@@ -271,9 +356,99 @@ def requalify(
         as_of=as_of,
         leads=leads.height,
         events=events.height,
-        rescored=changed.height,
+        rescored=applied.rescored,
         moves=summary,
         seconds=timings,
+    )
+
+
+@dataclass(frozen=True)
+class AppliedScores:
+    """What writing a scoring run back to the store changed."""
+
+    rescored: int  # leads whose scores, recommendation or model changed
+    moves: pl.DataFrame  # lead_id, from_stage, to_stage, reason, recheck_at
+
+
+def apply_scores(
+    conn: Connection,
+    model: QualificationModel,
+    leads: pl.DataFrame,
+    scored: pl.DataFrame,
+    *,
+    as_of: datetime,
+    now: datetime,
+    recheck_days: int = 30,
+    action: str = "requalify",
+) -> AppliedScores:
+    """Write fresh scores and the automatic stage moves they imply, in the caller's transaction.
+
+    Shared by batch re-qualification (every lead) and real-time ingest (the leads an event
+    names): only leads whose scores or stage change are written; each move gets its
+    stage-history row, its SLA clocks stopped and started, and a ``lead.stage_changed``
+    outbox message.
+
+    Args:
+        conn: Open transaction.
+        model: The model that scored (its version is recorded).
+        leads: The stored leads that were scored (``read_leads`` columns).
+        scored: The engine's lead frame for them.
+        as_of: The moment scored at (the time of the moves).
+        now: The time stamped on updated rows.
+        recheck_days: When a decayed lead is recycled, look again after this many days.
+        action: Recorded in the stage history (``requalify`` or ``auto`` for ingest).
+    """
+    state = leads.select(c.LEAD_ID, c.STAGE, RECHECK_AT)
+    moves = auto_transitions(state, scored, as_of=as_of, recheck_days=recheck_days)
+    changed = _changed_scores(leads, scored, model.version)
+    history = _auto_history(moves, scored, model.version, as_of, action)
+    updates = _lead_updates(leads, changed, _moved_state(moves, leads, as_of))
+    if updates.height:
+        update_lead_state(conn, updates, now=now)
+    if history.height:
+        append_stage_history(conn, history)
+        append_outbox(conn, stage_messages(history))
+    if moves.height:
+        _sla_clocks(conn, model, moves, scored, as_of, action)
+    return AppliedScores(changed.height, moves)
+
+
+def stage_messages(history: pl.DataFrame) -> pl.DataFrame:
+    """One ``lead.stage_changed`` outbox message per stage-history row.
+
+    The id is stable (lead, stage entered, moment), so a use case that is retried never
+    queues the same change twice. The payload holds ids, stages and scores, never the
+    person's data or the acting user.
+    """
+    at = pl.col("occurred_at").dt.convert_time_zone("UTC")
+    fields = [
+        pl.col(c.LEAD_ID).cast(pl.String),
+        pl.col(FROM_STAGE).cast(pl.String),
+        pl.col(TO_STAGE).cast(pl.String),
+        pl.col("action").cast(pl.String),
+        pl.col(REASON).cast(pl.String),
+        at.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias("occurred_at"),
+        *[
+            pl.col(name).cast(dtype) if name in history.columns else pl.lit(None, dtype).alias(name)
+            for name, dtype in (
+                (c.MODEL_VERSION, pl.String),
+                (c.GRADE, pl.String),
+                (c.FIT_SCORE, pl.Float64),
+                (c.ENGAGEMENT_SCORE, pl.Float64),
+            )
+        ],
+    ]
+    return history.select(
+        pl.concat_str(
+            pl.lit(STAGE_CHANGED),
+            pl.col(c.LEAD_ID).cast(pl.String),
+            pl.col(TO_STAGE),
+            at.dt.epoch("us").cast(pl.String),
+            separator=":",
+        ).alias("message_id"),
+        pl.lit(STAGE_CHANGED).alias("kind"),
+        pl.struct(fields).struct.json_encode().alias("payload"),
+        at.dt.cast_time_unit("us").alias("created_at"),
     )
 
 
@@ -283,13 +458,14 @@ def _sla_clocks(
     moves: pl.DataFrame,
     scored: pl.DataFrame,
     as_of: datetime,
+    action: str,
 ) -> None:
     """Stop the moved leads' SLA clocks and start those of the stages they entered."""
     moved = moves.select(pl.col(c.LEAD_ID).cast(pl.String), TO_STAGE)
     teams = None
     if model.slas:
         teams = sla.teams_for(conn, model, scored, moved.get_column(c.LEAD_ID).to_list())
-    sla.on_stage_change(conn, model, moved, action="requalify", at=as_of, teams=teams)
+    sla.on_stage_change(conn, model, moved, action=action, at=as_of, teams=teams)
 
 
 def _changed_scores(stored: pl.DataFrame, scored: pl.DataFrame, version: str) -> pl.DataFrame:
@@ -352,7 +528,7 @@ def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> p
 
 
 def _auto_history(
-    moves: pl.DataFrame, scored: pl.DataFrame, version: str, as_of: datetime
+    moves: pl.DataFrame, scored: pl.DataFrame, version: str, as_of: datetime, action: str
 ) -> pl.DataFrame:
     scores = scored.select(
         pl.col(c.LEAD_ID).cast(pl.String),
@@ -365,7 +541,7 @@ def _auto_history(
         c.LEAD_ID,
         FROM_STAGE,
         TO_STAGE,
-        pl.lit("requalify").alias("action"),
+        pl.lit(action).alias("action"),
         pl.lit("leadgate").alias("actor"),
         REASON,
         pl.lit(as_of).dt.cast_time_unit("us").alias("occurred_at"),
@@ -378,11 +554,19 @@ def _auto_history(
 
 
 __all__ = [
+    "STAGE_CHANGED",
     "ActionResult",
+    "AppliedScores",
     "RequalifySummary",
     "StoredModel",
+    "apply_scores",
     "load_stored_model",
     "perform_action",
     "read_store",
+    "read_store_for",
+    "register_model",
     "requalify",
+    "rescore_leads",
+    "save_stored_model",
+    "stage_messages",
 ]

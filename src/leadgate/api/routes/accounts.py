@@ -1,0 +1,37 @@
+"""Accounts: create or update one or many (their leads are rescored on their next event)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from leadgate.api.deps import IngestDep, StateDep
+from leadgate.api.errors import PROBLEM_RESPONSES
+from leadgate.api.schemas import AccountBatchCreate, AccountCreate, UpsertPublic
+from leadgate.services.ingest import upsert_account_records
+
+router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
+AccountId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.:@+\-]*$")]
+
+
+def _record(account_id: str, body: AccountCreate) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        **body.model_dump(exclude={"account_id"}, exclude_unset=True),
+    }
+
+
+@router.put("/accounts/{account_id}", summary="Create or update an account")
+def put_account(
+    account_id: AccountId, body: AccountCreate, state: StateDep, _caller: IngestDep
+) -> UpsertPublic:
+    created = upsert_account_records(state.engine, [_record(account_id, body)], now=state.clock())
+    return UpsertPublic(written=1, created=created)
+
+
+@router.post("/accounts", summary="Create or update up to 1,000 accounts")
+def post_accounts(body: AccountBatchCreate, state: StateDep, _caller: IngestDep) -> UpsertPublic:
+    records = [_record(a.account_id, a) for a in body.accounts]
+    created = upsert_account_records(state.engine, records, now=state.clock())
+    return UpsertPublic(written=len({r["account_id"] for r in records}), created=created)

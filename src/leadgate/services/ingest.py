@@ -1,0 +1,486 @@
+"""Real-time ingest: store events and rescore the leads they name, in one transaction.
+
+The service's single writer hands this module a *group* of requests (each one event, or a
+batch of up to a thousand) and gets one result per request back. The whole group is one
+transaction and one engine call: events are stored (idempotent by ``event_id``; a replay
+is answered with the original receipt), the leads they name are rescored as of ``now``
+with the stored model, automatic stage moves are applied with their SLA clocks and outbox
+messages, and newly routable leads are assigned — committed together or not at all.
+
+A request is checked on its own before it joins a group (:func:`check_events`), and one
+whose leads do not exist is answered with an error inside the group without touching the
+others. Should the shared transaction still fail, every request is retried alone, so a
+bad request can only fail itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from leadgate.exceptions import ConflictError, InputDataError, Location, Problem
+from leadgate.io import COMPANY, COMPANY_DOMAIN
+from leadgate.io.normalise import domain_problem, email_problem, normalise_domain, normalise_email
+from leadgate.model import columns as c
+
+# The API creates and links accounts exactly as a file import does.
+from leadgate.services.importing import _ACCOUNT_FIELDS, _ensure_named_accounts, _link_accounts
+from leadgate.services.lifecycle import rescore_leads
+from leadgate.storage import (
+    insert_events,
+    read_leads,
+    transaction,
+    upsert_accounts,
+    upsert_leads,
+)
+from leadgate.storage import tables as t
+from leadgate.storage.live import event_receipts, live_lead_ids
+from leadgate.storage.lookups import existing_lead_ids, lead_ids_by_email
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from leadgate.model.compiled import QualificationModel
+
+MAX_AHEAD: Final = timedelta(minutes=5)
+"""How far in the future an event may be (clock skew between systems)."""
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""Events before this are refused as typos or zero dates."""
+RESERVED: Final = frozenset(
+    {c.EVENT_ID, c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, "received_at", "properties"}
+)
+PropertyValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One event as a client sent it (already type-checked by the entry point)."""
+
+    event_id: str
+    lead_id: str
+    event_type: str
+    occurred_at: datetime
+    properties: Mapping[str, PropertyValue]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The acknowledgement of one event; a replay gets the first one back."""
+
+    event_id: str
+    lead_id: str
+    received_at: datetime
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class LeadState:
+    """Where a lead stands right after the events were applied."""
+
+    lead_id: str
+    stage: str
+    grade: str | None
+    fit_score: float | None
+    engagement_score: float | None
+    product_score: float | None
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one request of a group: receipts and leads, or its error."""
+
+    receipts: tuple[Receipt, ...] = ()
+    leads: tuple[LeadState, ...] = ()
+    error: Exception | None = None
+
+
+def check_events(
+    events: Sequence[EventInput],
+    model: QualificationModel,
+    *,
+    now: datetime,
+    field_prefix: str = "",
+) -> None:
+    """Refuse a request whose events cannot be right, before it joins a group.
+
+    Raises:
+        InputDataError: An event dated more than five minutes ahead of ``now`` or before
+            2000, an event type the model does not declare, or a property named like a
+            core field. Each problem names its field (e.g. ``events[3].occurred_at``).
+    """
+    problems: list[Problem] = []
+    known_types = set(model.event_types)
+    for i, event in enumerate(events):
+        where = f"{field_prefix}[{i}]." if field_prefix else ""
+        if event.occurred_at > now + MAX_AHEAD:
+            problems.append(
+                _problem(
+                    "future_timestamp",
+                    f"occurred_at {event.occurred_at.isoformat()} is in the future.",
+                    f"{where}occurred_at",
+                    "Send the time the event happened, in UTC or with an offset.",
+                )
+            )
+        elif event.occurred_at < EARLIEST:
+            problems.append(
+                _problem(
+                    "ancient_timestamp",
+                    f"occurred_at {event.occurred_at.isoformat()} is before 2000.",
+                    f"{where}occurred_at",
+                    "Check the time zone and the date format (a zero date is not a date).",
+                )
+            )
+        if known_types and event.event_type not in known_types:
+            problems.append(
+                _problem(
+                    "unknown_event_type",
+                    f"event_type {event.event_type!r} is not declared by the model.",
+                    f"{where}event_type",
+                    "Use one of: " + ", ".join(sorted(known_types)) + ".",
+                )
+            )
+        clash = sorted(RESERVED.intersection(event.properties))
+        if clash:
+            problems.append(
+                _problem(
+                    "reserved_property",
+                    f"properties may not be named {', '.join(clash)}.",
+                    f"{where}properties.{clash[0]}",
+                    "Rename the property; those names are the event's own fields.",
+                )
+            )
+    if problems:
+        raise InputDataError(problems, summary=problems[0].message)
+
+
+def _problem(code: str, message: str, field: str, hint: str) -> Problem:
+    return Problem(code, message, Location(field=field), field, hint)
+
+
+def ingest_events(
+    engine: Engine,
+    model: QualificationModel,
+    requests: Sequence[Sequence[EventInput]],
+    *,
+    now: datetime,
+    recheck_days: int = 30,
+) -> list[IngestResult]:
+    """Store a group of event requests and rescore their leads in one transaction.
+
+    Args:
+        engine: The store (the model's version must be saved in it).
+        model: Scores the leads.
+        requests: Each request's events, checked with :func:`check_events`.
+        now: The server's clock: the receipt time and the moment the leads are scored at.
+        recheck_days: When a lead decays out of MQL, look again after this many days.
+
+    Returns:
+        One result per request, in order.
+    """
+    try:
+        with transaction(engine) as conn:
+            return _ingest(conn, model, requests, now, recheck_days)
+    except Exception as error:
+        if len(requests) == 1:
+            return [IngestResult(error=error)]
+    # The shared transaction failed: retry each request alone so only the bad one fails.
+    results: list[IngestResult] = []
+    for request in requests:
+        try:
+            with transaction(engine) as conn:
+                results += _ingest(conn, model, [request], now, recheck_days)
+        except Exception as error:  # reported to that request's caller only
+            results.append(IngestResult(error=error))
+    return results
+
+
+def _ingest(
+    conn: Connection,
+    model: QualificationModel,
+    requests: Sequence[Sequence[EventInput]],
+    now: datetime,
+    recheck_days: int,
+) -> list[IngestResult]:
+    wanted = sorted({event.lead_id for request in requests for event in request})
+    known = set(live_lead_ids(conn, wanted).to_list())
+    results: list[IngestResult | None] = [_unknown_leads(request, known) for request in requests]
+    accepted = [i for i, result in enumerate(results) if result is None]
+    rows = [
+        (i, event) for i in accepted for event in requests[i]
+    ]  # in request order: the first of equal ids wins
+    ids = [event.event_id for _, event in rows]
+    stored = event_receipts(conn, sorted(set(ids)))
+    before = {
+        event_id: (lead_id, received_at)
+        for event_id, lead_id, received_at in stored.iter_rows()  # at most a group's events
+    }
+    fresh: dict[str, EventInput] = {}
+    for _, event in rows:
+        if event.event_id not in before and event.event_id not in fresh:
+            fresh[event.event_id] = event
+    if fresh:
+        insert_events(conn, _event_frame(list(fresh.values())), now=now)
+    touched = sorted({event.lead_id for event in fresh.values()})
+    states: dict[str, LeadState] = {}
+    if touched:
+        rescore_leads(
+            conn, model, touched, as_of=now, now=now, recheck_days=recheck_days, action="auto"
+        )
+        _route(conn, model, touched, now)
+        states = _states(conn, touched)
+    for i in accepted:
+        receipts = []
+        for event in requests[i]:
+            if event.event_id in before:
+                lead_id, received_at = before[event.event_id]
+                receipts.append(Receipt(event.event_id, lead_id, received_at, duplicate=True))
+            else:
+                first = fresh[event.event_id] is event
+                receipt = Receipt(event.event_id, fresh[event.event_id].lead_id, now, not first)
+                receipts.append(receipt)
+        named = dict.fromkeys(event.lead_id for event in requests[i])
+        leads = tuple(states[lead_id] for lead_id in named if lead_id in states)
+        results[i] = IngestResult(tuple(receipts), leads)
+    return [result if result is not None else IngestResult() for result in results]
+
+
+def _unknown_leads(request: Sequence[EventInput], known: set[str]) -> IngestResult | None:
+    problems = [
+        _problem(
+            "unknown_lead",
+            f"lead_id {event.lead_id!r} is not in the database.",
+            f"events[{i}].lead_id" if len(request) > 1 else "lead_id",
+            "Create the lead first (PUT /v1/leads/{lead_id}), then send its events.",
+        )
+        for i, event in enumerate(request)
+        if event.lead_id not in known
+    ]
+    if not problems:
+        return None
+    summary = (
+        problems[0].message
+        if len(problems) == 1
+        else f"{len(problems)} events name leads that are not in the database."
+    )
+    return IngestResult(error=InputDataError(problems, summary=summary))
+
+
+def _event_frame(events: list[EventInput]) -> pl.DataFrame:
+    """The events as a frame; each property becomes a column (mixed types become text)."""
+    base = pl.DataFrame(
+        {
+            c.EVENT_ID: [e.event_id for e in events],
+            c.LEAD_ID: [e.lead_id for e in events],
+            c.EVENT_TYPE: [e.event_type for e in events],
+            c.OCCURRED_AT: [e.occurred_at for e in events],
+        },
+        schema={
+            c.EVENT_ID: pl.String,
+            c.LEAD_ID: pl.String,
+            c.EVENT_TYPE: pl.String,
+            c.OCCURRED_AT: pl.Datetime("us", "UTC"),
+        },
+    )
+    if not any(e.properties for e in events):
+        return base
+    props = pl.from_dicts(
+        [dict(e.properties) for e in events], infer_schema_length=None, strict=False
+    )
+    return base.hstack(props) if props.width else base
+
+
+def upsert_lead_records(
+    engine: Engine,
+    model: QualificationModel,
+    records: Sequence[Mapping[str, object]],
+    *,
+    now: datetime,
+    recheck_days: int = 30,
+) -> list[LeadState]:
+    """Create or update leads from API records and rescore them, in one transaction.
+
+    Records are flat: the ``leads`` columns (``lead_id``, ``email``, names, ``title``,
+    ``country``, ``source``, ``account_id``, ``created_at``), company fields that create or
+    link an account as an import does (``company``, ``company_domain``, ``industry``,
+    ``employees``, ``annual_revenue``) and custom fields, which merge into the lead's
+    attributes. The leads are then scored as of ``now`` and routed if they qualify.
+
+    Raises:
+        InputDataError: An e-mail or company domain that is not one.
+        ConflictError: An e-mail stored on another lead, or a lead that was erased.
+    """
+    reserved = {*t.leads.columns.keys(), COMPANY, COMPANY_DOMAIN, *_ACCOUNT_FIELDS}
+    frame = _frame(records, reserved, "leads")
+    frame = _clean_contacts(frame)
+    if c.CREATED_AT in frame.columns:
+        frame = frame.with_columns(pl.col(c.CREATED_AT).fill_null(pl.lit(now)))
+    ids = frame.get_column(c.LEAD_ID).to_list()
+    with transaction(engine) as conn:
+        _refuse_conflicts(conn, frame, ids)
+        _ensure_named_accounts(conn, frame, now)
+        given = c.ACCOUNT_ID in frame.columns
+        frame, accounts = _link_accounts(conn, frame)
+        if not given:  # a partial update keeps the stored account unless a domain links one
+            stored = read_leads(conn, ids).select(c.LEAD_ID, pl.col(c.ACCOUNT_ID).alias("__a"))
+            frame = (
+                frame.join(stored, on=c.LEAD_ID, how="left", maintain_order="left")
+                .with_columns(pl.coalesce(c.ACCOUNT_ID, "__a").alias(c.ACCOUNT_ID))
+                .drop("__a")
+            )
+        if accounts.height:
+            upsert_accounts(conn, accounts, now=now)
+        company = [n for n in (COMPANY, COMPANY_DOMAIN, *_ACCOUNT_FIELDS) if n in frame.columns]
+        upsert_leads(conn, frame.drop(company), now=now)
+        rescore_leads(
+            conn, model, ids, as_of=now, now=now, recheck_days=recheck_days, action="auto"
+        )
+        _route(conn, model, ids, now)
+        states = _states(conn, ids)
+    return [states[lead_id] for lead_id in dict.fromkeys(ids)]
+
+
+def upsert_account_records(
+    engine: Engine, records: Sequence[Mapping[str, object]], *, now: datetime
+) -> int:
+    """Create or update accounts from API records; returns how many were new.
+
+    Their leads keep their scores until their next event or re-qualification.
+
+    Raises:
+        InputDataError: A domain that is not one.
+        StorageError: A domain that another account already has.
+    """
+    frame = _frame(records, set(t.accounts.columns.keys()), "accounts")
+    frame = _clean_domain(frame, c.DOMAIN)
+    with transaction(engine) as conn:
+        return upsert_accounts(conn, frame, now=now).inserted
+
+
+def _frame(records: Sequence[Mapping[str, object]], reserved: set[str], what: str) -> pl.DataFrame:
+    """Records as a frame; each one's ``attributes`` become columns (custom fields)."""
+    flat: list[dict[str, object]] = []
+    problems: list[Problem] = []
+    for i, record in enumerate(records):
+        row = {k: v for k, v in record.items() if k != "attributes"}
+        extra = record.get("attributes") or {}
+        assert isinstance(extra, Mapping)
+        for name in sorted(reserved.intersection(extra)):
+            where = f"{what}[{i}].attributes.{name}" if len(records) > 1 else f"attributes.{name}"
+            problems.append(
+                _problem(
+                    "reserved_attribute",
+                    f"attributes may not set {name!r}: it is a field of its own.",
+                    where,
+                    "Send it as a top-level field, or rename the custom field.",
+                )
+            )
+        flat.append(row | dict(extra))
+    if problems:
+        raise InputDataError(problems, summary=problems[0].message)
+    return pl.from_dicts(flat, infer_schema_length=None, strict=False)
+
+
+def _clean_contacts(frame: pl.DataFrame) -> pl.DataFrame:
+    if c.EMAIL in frame.columns:
+        frame = frame.with_columns(normalise_email(c.EMAIL).alias(c.EMAIL))
+        _raise_problems(frame, c.EMAIL, email_problem(pl.col(c.EMAIL)), "bad_email")
+    return _clean_domain(frame, COMPANY_DOMAIN)
+
+
+def _clean_domain(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    if column not in frame.columns:
+        return frame
+    frame = frame.with_columns(normalise_domain(column).alias(column))
+    _raise_problems(frame, column, domain_problem(pl.col(column)), "bad_domain")
+    return frame
+
+
+def _raise_problems(frame: pl.DataFrame, column: str, why: pl.Expr, code: str) -> None:
+    found = frame.with_row_index("__i").select("__i", why.alias("__why")).drop_nulls("__why")
+    if not found.height:
+        return
+    problems = [
+        _problem(code, f"{column} is not valid: {reason}.", _at(frame, i, column), "")
+        for i, reason in found.head(20).iter_rows()
+    ]
+    raise InputDataError(problems, summary=problems[0].message)
+
+
+def _at(frame: pl.DataFrame, index: int, column: str) -> str:
+    return column if frame.height == 1 else f"leads[{index}].{column}"
+
+
+def _refuse_conflicts(conn: Connection, frame: pl.DataFrame, ids: list[str]) -> None:
+    live = set(live_lead_ids(conn, ids).to_list())
+    erased = set(existing_lead_ids(conn, ids).to_list()) - live
+    if erased:
+        raise ConflictError(
+            f"Lead {sorted(erased)[0]!r} was erased and cannot be written again.",
+            hint="A person who asked to be erased is not re-created; use a new lead id only "
+            "with a new, lawful basis for processing.",
+            code="lead_erased",
+        )
+    if c.EMAIL not in frame.columns:
+        return
+    owners = lead_ids_by_email(conn, frame.get_column(c.EMAIL).drop_nulls().to_list())
+    clash = frame.join(owners.rename({c.LEAD_ID: "__owner"}), on=c.EMAIL, how="inner").filter(
+        pl.col("__owner") != pl.col(c.LEAD_ID)
+    )
+    dupes = frame.filter(pl.col(c.EMAIL).is_not_null() & pl.col(c.EMAIL).is_duplicated())
+    if clash.height or dupes.height:
+        raise ConflictError(
+            "An e-mail address belongs to another lead.",
+            hint="Send the person under their stored lead id; one e-mail is one person.",
+            code="email_taken",
+        )
+
+
+def _route(conn: Connection, model: QualificationModel, lead_ids: list[str], now: datetime) -> None:
+    if not model.routing.rules:
+        return
+    from leadgate.services.routing import route_within
+
+    route_within(conn, model, lead_ids=lead_ids, at=now)
+
+
+def _states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadState]:
+    leads = read_leads(conn, lead_ids)
+    return {
+        row[c.LEAD_ID]: LeadState(
+            row[c.LEAD_ID],
+            row[c.STAGE],
+            row[c.GRADE],
+            row[c.FIT_SCORE],
+            row[c.ENGAGEMENT_SCORE],
+            row[c.PRODUCT_SCORE],
+            row["owner_id"],
+        )
+        for row in leads.select(
+            c.LEAD_ID,
+            c.STAGE,
+            c.GRADE,
+            c.FIT_SCORE,
+            c.ENGAGEMENT_SCORE,
+            c.PRODUCT_SCORE,
+            "owner_id",
+        ).iter_rows(named=True)
+    }
+
+
+__all__ = [
+    "EARLIEST",
+    "MAX_AHEAD",
+    "EventInput",
+    "IngestResult",
+    "LeadState",
+    "Receipt",
+    "check_events",
+    "ingest_events",
+    "upsert_account_records",
+    "upsert_lead_records",
+]

@@ -1,0 +1,105 @@
+"""Reads and writes the real-time service needs: a few leads at a time, never whole tables.
+
+Ingest rescores only the leads an event names, so it reads those leads, their accounts and
+their events; the lead view and a rep's queue read one lead's or one owner's rows. Outbox
+messages for many stage changes are written in one statement (COPY on PostgreSQL). Every
+function takes the caller's connection and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from leadgate.storage import _sql
+from leadgate.storage import tables as t
+from leadgate.storage.frames import _expand_json, _fetch, _ids_filter, _names
+
+OUTBOX_COLUMNS = ("message_id", "kind", "payload", "created_at")
+
+
+def live_lead_ids(conn: Connection, lead_ids: Sequence[str]) -> pl.Series:
+    """Which of ``lead_ids`` are stored and not erased (an erased person takes no events)."""
+    where, params = _ids_filter(conn, "lead_id", list(lead_ids))
+    frame = _fetch(conn, t.leads, ["lead_id"], [*where, '"erased_at" IS NULL'], params)
+    return frame.get_column("lead_id")
+
+
+def event_receipts(conn: Connection, event_ids: Sequence[str]) -> pl.DataFrame:
+    """``event_id, lead_id, received_at`` of the stored events among ``event_ids``."""
+    where, params = _ids_filter(conn, "event_id", list(event_ids))
+    return _fetch(conn, t.events, ["event_id", "lead_id", "received_at"], where, params)
+
+
+def read_lead_assignments(conn: Connection, lead_id: str) -> pl.DataFrame:
+    """Every assignment of one lead, oldest first."""
+    where, params = _ids_filter(conn, "lead_id", [lead_id])
+    return _fetch(conn, t.assignments, _names(t.assignments), where, params, order_by='"id"')
+
+
+def read_owner_leads(conn: Connection, owner_id: str, stages: Sequence[str]) -> pl.DataFrame:
+    """Leads owned by ``owner_id`` in one of ``stages`` (``attributes`` as columns)."""
+    where, params = _ids_filter(conn, "owner_id", [owner_id])
+    stage_where, stage_params = _ids_filter(conn, "stage", list(stages))
+    frame = _fetch(
+        conn,
+        t.leads,
+        _names(t.leads),
+        [*where, *stage_where],
+        [*params, *stage_params],
+        order_by='"lead_id"',
+    )
+    return _expand_json(frame, "attributes")
+
+
+def append_outbox(conn: Connection, frame: pl.DataFrame) -> int:
+    """Queue many outbox messages at once; an id already queued is skipped.
+
+    Args:
+        conn: Open transaction.
+        frame: ``message_id, kind, payload`` (JSON text) and ``created_at`` (tz-aware).
+
+    Returns:
+        How many messages were new.
+    """
+    if frame.height == 0:
+        return 0
+    postgres = _sql.is_postgres(conn)
+    values = frame.select(_sql.sql_values(frame, OUTBOX_COLUMNS, postgres=postgres))
+    try:
+        if postgres:
+            with _sql.temp_table(conn, t.outbox, OUTBOX_COLUMNS) as tmp:
+                _sql.copy_in(conn, tmp.name, values)
+                stmt = (
+                    postgresql.insert(t.outbox)
+                    .from_select(list(OUTBOX_COLUMNS), sa.select(tmp))
+                    .on_conflict_do_nothing(index_elements=["message_id"])
+                )
+                return _sql.execute_count(conn, stmt)
+        insert = (
+            sqlite.insert(t.outbox)
+            .values({name: sa.bindparam(name) for name in OUTBOX_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["message_id"])
+        )
+        return _sql.executemany(conn, _sql.compile_positional(conn, insert), values)
+    except sa.exc.DBAPIError as exc:
+        raise _sql.wrap_error(exc, "a write to outbox") from exc
+
+
+def ping(conn: Connection) -> bool:
+    """Whether the database answers a trivial query."""
+    return conn.execute(sa.select(sa.literal(1))).scalar_one() == 1
+
+
+__all__ = [
+    "append_outbox",
+    "event_receipts",
+    "live_lead_ids",
+    "ping",
+    "read_lead_assignments",
+    "read_owner_leads",
+]

@@ -1,0 +1,210 @@
+"""Event ingest through the API: rescoring in the same transaction, idempotency, bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from apikit import START, Api, api, lead_body, open_api
+
+from leadgate.services import ingest
+from leadgate.services.ingest import EventInput, ingest_events
+from leadgate.services.lifecycle import load_stored_model, save_stored_model
+from leadgate.storage import (
+    read_events,
+    read_leads,
+    read_stage_history,
+    transaction,
+    upsert_accounts,
+    upsert_leads,
+)
+from leadgate.storage import routing as routing_store
+from testkit import EXAMPLE_MODEL
+
+__all__ = ["api"]
+
+
+def _problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert {"type", "title", "detail", "field"} <= body.keys()
+    return body
+
+
+def test_an_event_rescores_moves_routes_and_notifies_in_one_go(api: Api) -> None:
+    assert api.call("PUT", "/v1/leads/L1", who="ingest", json=lead_body("ada")).status_code == 200
+    response = api.call("POST", "/v1/events", who="ingest", json=api.event("e1", "L1"))
+    assert response.status_code == 201, response.text
+    ack = response.json()
+    assert ack["duplicate"] is False
+    assert ack["received_at"].startswith(api.clock.now.strftime("%Y-%m-%dT%H:%M"))
+    lead = ack["lead"]
+    assert lead["stage"] == "mql"
+    assert lead["engagement_score"] == 40.0
+    assert lead["owner_id"] in {"sdr_gale", "sdr_harper", "sdr_indy"}
+
+    with api.engine.connect() as conn:
+        stored = read_leads(conn, ["L1"]).row(0, named=True)
+        history = read_stage_history(conn, "L1")
+        assignments = routing_store.read_assignments(conn)
+        clocks = routing_store.read_clocks(conn, open_only=True, lead_ids=["L1"])
+        outbox = routing_store.read_outbox(conn)
+    assert stored["stage"] == "mql"
+    assert stored["owner_id"] == lead["owner_id"]
+    assert stored["scored_at"] == api.clock.now
+    assert history.filter(pl.col("to_stage") == "mql").height == 1
+    assert assignments.filter(pl.col("lead_id") == "L1").height == 1
+    assert clocks.height == 1
+    assert clocks.item(0, "stage") == "mql"
+    assert clocks.item(0, "due_at") > api.clock.now
+    assert clocks.item(0, "owner_id") == lead["owner_id"]
+    kinds = outbox.get_column("kind").to_list()
+    assert "lead.stage_changed" in kinds
+    assert "lead.assigned" in kinds
+    changed = outbox.filter(pl.col("kind") == "lead.stage_changed")
+    payload = json.loads(changed.filter(changed["payload"].str.contains('"mql"'))["payload"][0])
+    assert payload["lead_id"] == "L1"
+    assert payload["to_stage"] == "mql"
+    assert "email" not in payload
+
+
+def test_a_replay_answers_the_first_receipt_and_stores_nothing(api: Api) -> None:
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    first = api.call("POST", "/v1/events", json=api.event("e1", "L1"))
+    assert first.status_code == 201
+    api.clock.advance(minutes=3)
+    again = api.call("POST", "/v1/events", json=api.event("e1", "L1"))
+    assert again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True
+    assert again.json()["received_at"] == first.json()["received_at"]
+    with api.engine.connect() as conn:
+        assert read_events(conn, ["L1"]).height == 1
+
+
+def test_a_batch_counts_duplicates_inside_and_across_requests(api: Api) -> None:
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    api.call("PUT", "/v1/leads/L2", json=lead_body("bob", title="Marketing Intern"))
+    api.call("POST", "/v1/events", json=api.event("e1", "L1"))
+    views = [
+        api.event(f"v{i}", "L2", event_type="page_view", properties={"url": "/pricing"})
+        for i in range(3)
+    ]
+    batch = [api.event("e1", "L1"), *views, views[0]]
+    response = api.call("POST", "/v1/events:batch", json={"events": batch})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["received"], body["stored"], body["duplicates"]) == (5, 3, 2)
+    assert [r["duplicate"] for r in body["receipts"]] == [True, False, False, False, True]
+    assert {lead["lead_id"] for lead in body["leads"]} == {"L2"}
+    with api.engine.connect() as conn:
+        events = read_events(conn)
+    assert sorted(events.get_column("event_id").to_list()) == ["e1", "v0", "v1", "v2"]
+
+
+def test_a_batch_naming_an_unknown_lead_is_refused_whole(api: Api) -> None:
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    batch = [api.event("a", "L1"), api.event("b", "ghost")]
+    body = _problem(
+        api.call("POST", "/v1/events:batch", json={"events": batch}), 422, "unknown_lead"
+    )
+    assert body["field"] == "events[1].lead_id"
+    single = _problem(
+        api.call("POST", "/v1/events", json=api.event("c", "ghost")), 422, "unknown_lead"
+    )
+    assert single["field"] == "lead_id"
+    with api.engine.connect() as conn:
+        assert read_events(conn).height == 0
+
+
+def test_batches_over_the_limit_are_refused(db_url: str) -> None:
+    for small in open_api(db_url, max_batch_events=3):
+        small.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+        batch = [small.event(f"e{i}", "L1") for i in range(4)]
+        body = _problem(
+            small.call("POST", "/v1/events:batch", json={"events": batch}),
+            413,
+            "batch_too_large",
+        )
+        assert body["field"] == "events"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code", "field"),
+    [
+        ({"occurred_at": "2035-01-01T00:00:00Z"}, 422, "future_timestamp", "occurred_at"),
+        ({"occurred_at": "1999-12-31T23:00:00Z"}, 422, "ancient_timestamp", "occurred_at"),
+        ({"occurred_at": "2026-09-30T12:00:00"}, 422, "invalid_request", "occurred_at"),
+        ({"occurred_at": 1767225600}, 422, "invalid_request", "occurred_at"),
+        ({"event_type": "telepathy"}, 422, "unknown_event_type", "event_type"),
+        ({"lead_id": 42}, 422, "invalid_request", "lead_id"),
+        ({"colour": "red"}, 422, "invalid_request", "colour"),
+        ({"properties": {"lead_id": "L2"}}, 422, "reserved_property", "properties.lead_id"),
+        ({"properties": {"n": [1, 2]}}, 422, "invalid_request", None),
+        ({"properties": {"ok": "yes\u0000"}}, 422, "invalid_request", None),
+    ],
+)
+def test_bad_events_get_a_problem_naming_the_field(
+    api: Api, change: dict, status: int, code: str, field: str | None
+) -> None:
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    body = _problem(
+        api.call("POST", "/v1/events", json=api.event("e1", "L1") | change), status, code
+    )
+    if field is not None:
+        assert body["field"] == field
+
+
+def test_malformed_json_and_oversized_bodies(api: Api) -> None:
+    bad = api.client.post(
+        "/v1/events",
+        content=b'{"event_id": ',
+        headers=api.headers("ingest") | {"content-type": "application/json"},
+    )
+    _problem(bad, 400, "malformed_json")
+    huge = b'{"events": [' + b" " * 3_000_000 + b"]}"
+    too_big = api.client.post(
+        "/v1/events:batch",
+        content=huge,
+        headers=api.headers("ingest") | {"content-type": "application/json"},
+    )
+    _problem(too_big, 413, "body_too_large")
+
+
+def test_one_bad_request_cannot_fail_the_rest_of_its_group(engine, monkeypatch) -> None:
+    """The group's shared transaction fails; every other request is retried and stored."""
+    moment = START
+    stored = load_stored_model(EXAMPLE_MODEL)
+    with transaction(engine) as conn:
+        save_stored_model(conn, stored, moment)
+        upsert_accounts(conn, pl.DataFrame({"account_id": ["a"]}), now=moment)
+        upsert_leads(
+            conn,
+            pl.DataFrame({"lead_id": ["L1", "L2", "L3"], "account_id": ["a"] * 3}),
+            now=moment,
+        )
+    real = ingest.rescore_leads
+
+    def poisoned(conn, model, lead_ids, **kwargs):
+        if "L2" in lead_ids:
+            raise RuntimeError("boom")
+        return real(conn, model, lead_ids, **kwargs)
+
+    monkeypatch.setattr(ingest, "rescore_leads", poisoned)
+    at = moment - timedelta(minutes=1)
+
+    def one(event_id: str, lead_id: str) -> list[EventInput]:
+        return [EventInput(event_id, lead_id, "page_view", at, {"url": "/pricing"})]
+
+    results = ingest_events(
+        engine, stored.model, [one("a", "L1"), one("b", "L2"), one("c", "L3")], now=moment
+    )
+    assert [r.error is None for r in results] == [True, False, True]
+    assert isinstance(results[1].error, RuntimeError)
+    with engine.connect() as conn:
+        ids = sorted(read_events(conn).get_column("event_id").to_list())
+    assert ids == ["a", "c"]
