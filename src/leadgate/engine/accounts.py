@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from leadgate.engine.conditions import ExprContext, to_expr
@@ -27,16 +29,17 @@ def engaged_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
 
 
 def account_rollup(
-    scored: pl.LazyFrame, accounts: pl.LazyFrame, model: QualificationModel
-) -> pl.LazyFrame:
-    """One row per account: its contacts' roll-up and whether it is marketing-qualified.
+    model: QualificationModel,
+) -> Callable[[pl.LazyFrame, pl.LazyFrame], pl.LazyFrame]:
+    """The query giving one row per account: its contacts' roll-up and whether it is an MQA.
 
-    ``scored`` must hold ``__engaged`` (see ``engaged_expr``). Excluded contacts do not
-    count. Accounts without contacts get zero counts and a score of 0.
+    The query takes the scored leads (they must hold ``__engaged``, see ``engaged_expr``)
+    and the accounts. Excluded contacts do not count. Accounts without contacts get zero
+    counts and a score of 0.
     """
     rules = model.accounts
     roles = rules.required_roles
-    contacts = scored.filter(pl.col(c.ACCOUNT_ID).is_not_null() & ~pl.col(c.IS_EXCLUDED))
+    counted = pl.col(c.ACCOUNT_ID).is_not_null() & ~pl.col(c.IS_EXCLUDED)
     score = pl.col(rules.rollup_score)
     engaged = pl.col("__engaged")
     aggs = [
@@ -48,17 +51,16 @@ def account_rollup(
             for role in roles
         ],
     ]
-    rolled = contacts.group_by(c.ACCOUNT_ID).agg(aggs)
-    base = accounts.select(
+    base = [
         pl.col(c.ACCOUNT_ID),
         *[pl.col(f).alias(c.account_column(f)) for f in model.account_fields],
-    )
-    joined = base.join(rolled, on=c.ACCOUNT_ID, how="left").with_columns(
+    ]
+    filled = [
         pl.col(c.CONTACT_COUNT).fill_null(0),
         pl.col(c.ENGAGED_CONTACTS).fill_null(0),
         pl.col(c.ACCOUNT_SCORE).fill_null(0.0),
         *[pl.col(f"__role_{r}").fill_null(False) for r in roles],
-    )
+    ]
     present = [pl.when(pl.col(f"__role_{r}")).then(pl.lit(r)) for r in roles]
     absent = [pl.when(~pl.col(f"__role_{r}")).then(pl.lit(r)) for r in roles]
     coverage = (
@@ -66,7 +68,7 @@ def account_rollup(
         if roles
         else pl.lit(1.0)
     )
-    joined = joined.with_columns(
+    summary = [
         (pl.concat_str(present, separator=",", ignore_nulls=True) if roles else pl.lit("")).alias(
             c.ROLES_PRESENT
         ),
@@ -74,16 +76,23 @@ def account_rollup(
             c.ROLES_MISSING
         ),
         coverage.round(4).alias(c.ROLE_COVERAGE),
-    )
+    ]
     mqa = pl.lit(False) if rules.mqa is None else to_expr(rules.mqa, ExprContext())
-    return joined.select(
-        c.ACCOUNT_ID,
-        c.CONTACT_COUNT,
-        c.ENGAGED_CONTACTS,
-        c.ACCOUNT_SCORE,
-        c.ROLE_COVERAGE,
-        c.ROLES_PRESENT,
-        c.ROLES_MISSING,
+    output = [
+        pl.col(c.ACCOUNT_ID),
+        pl.col(c.CONTACT_COUNT),
+        pl.col(c.ENGAGED_CONTACTS),
+        pl.col(c.ACCOUNT_SCORE),
+        pl.col(c.ROLE_COVERAGE),
+        pl.col(c.ROLES_PRESENT),
+        pl.col(c.ROLES_MISSING),
         mqa.alias(c.IS_MQA),
         pl.lit(model.version).alias(c.MODEL_VERSION),
-    )
+    ]
+
+    def query(scored: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.LazyFrame:
+        rolled = scored.filter(counted).group_by(c.ACCOUNT_ID).agg(aggs)
+        joined = accounts.select(base).join(rolled, on=c.ACCOUNT_ID, how="left")
+        return joined.with_columns(filled).with_columns(summary).select(output)
+
+    return query

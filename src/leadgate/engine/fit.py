@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from leadgate.engine.conditions import ExprContext, first_of, to_expr
+from leadgate.engine.conditions import ExprContext, first_value, to_expr
 from leadgate.engine.ledger import PERSONA_RULE
 from leadgate.model import columns as c
 from leadgate.model.compiled import QualificationModel
@@ -16,7 +16,7 @@ def _first_match(
     cases: list[tuple[pl.Expr, str]], name: str, default: str | None = None
 ) -> pl.Expr:
     pairs = [(cond, pl.lit(value, pl.String)) for cond, value in cases]
-    return first_of(pairs, pl.lit(default, pl.String)).alias(name)
+    return first_value(pairs, pl.lit(default, pl.String)).alias(name)
 
 
 def segment_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
@@ -50,14 +50,38 @@ def persona_cases(model: QualificationModel, ctx: ExprContext) -> list[tuple[pl.
     return cases
 
 
-def persona_exprs(model: QualificationModel, ctx: ExprContext) -> list[pl.Expr]:
-    """Persona id, buying role and persona points: first matching persona wins."""
-    cases = persona_cases(model, ctx)
-    persona = _first_match([(cond, model.personas[i].id) for cond, i in cases], c.PERSONA)
-    role = _first_match([(cond, model.personas[i].buying_role) for cond, i in cases], c.BUYING_ROLE)
-    points = [(cond, pl.lit(float(model.personas[i].points))) for cond, i in cases]
-    points_expr = first_of(points, pl.lit(0.0))
-    return [persona, role, points_expr.alias("__fit_persona")]
+#: Working column: the position of the lead's persona in the model (null: none matched).
+PERSONA_INDEX = "__persona_index"
+
+
+def persona_index_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
+    """Which persona the lead matches: the first whose condition holds (see ``persona_exprs``)."""
+    cases = [(cond, pl.lit(i, pl.UInt32)) for cond, i in persona_cases(model, ctx)]
+    return first_value(cases, pl.lit(None, pl.UInt32)).alias(PERSONA_INDEX)
+
+
+def persona_exprs(model: QualificationModel) -> list[pl.Expr]:
+    """Persona id, buying role and persona points, looked up from ``persona_index_expr``."""
+    if not model.personas:
+        return [
+            pl.lit(None, pl.String).alias(c.PERSONA),
+            pl.lit(None, pl.String).alias(c.BUYING_ROLE),
+            pl.lit(0.0).alias("__fit_persona"),
+        ]
+    index = pl.col(PERSONA_INDEX)
+    positions = list(range(len(model.personas)))
+
+    def lookup(values: list[str]) -> pl.Expr:
+        return index.replace_strict(positions, values, default=None, return_dtype=pl.String)
+
+    points = [float(p.points) for p in model.personas]
+    return [
+        lookup([p.id for p in model.personas]).alias(c.PERSONA),
+        lookup([p.buying_role for p in model.personas]).alias(c.BUYING_ROLE),
+        index.replace_strict(positions, points, default=0.0, return_dtype=pl.Float64).alias(
+            "__fit_persona"
+        ),
+    ]
 
 
 def fit_rule_columns(model: QualificationModel, ctx: ExprContext) -> list[pl.Expr]:

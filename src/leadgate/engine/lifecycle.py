@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from leadgate.engine.conditions import ExprContext, first_of, to_expr
+from leadgate.engine.conditions import ExprContext, first_of, first_value, to_expr
 from leadgate.model import columns as c
 from leadgate.model.compiled import QualificationModel, StageRule, ThresholdRef
 
@@ -43,7 +43,7 @@ def value_expr(model: QualificationModel) -> pl.Expr:
 
 def _band(column: str, bands: tuple[tuple[str, float], ...], worst: str, name: str) -> pl.Expr:
     cases = [(pl.col(column) >= bound, pl.lit(label)) for label, bound in bands]
-    return first_of(cases, pl.lit(worst)).alias(name)
+    return first_value(cases, pl.lit(worst)).alias(name)
 
 
 def grade_exprs(model: QualificationModel) -> list[pl.Expr]:
@@ -76,19 +76,52 @@ def _field_known(name: str, schema: pl.Schema) -> pl.Expr:
     return known
 
 
-def _missing_list(rule: StageRule, schema: pl.Schema) -> pl.Expr:
+def threshold_column(name: str) -> str:
+    """Working column holding a threshold's value for the lead's segment."""
+    return f"__threshold_{name}"
+
+
+def threshold_exprs(model: QualificationModel) -> list[pl.Expr]:
+    """Each threshold's value for the lead's segment, once per lead (needs ``segment``)."""
+    return [
+        threshold_expr(model, ThresholdRef(name)).alias(threshold_column(name))
+        for name, _ in model.thresholds.default
+    ]
+
+
+def _held(rule: StageRule) -> str:
+    return f"__stage_{rule.stage}_holds"
+
+
+def _known(name: str) -> str:
+    return f"__known_{name}"
+
+
+def stage_inputs(model: QualificationModel, ctx: ExprContext, schema: pl.Schema) -> list[pl.Expr]:
+    """Working columns for ``stage_exprs``: whether each stage's rule holds, and whether each
+    required field is known. Computed once, read by both the stage and ``missing_fields``."""
+    exprs = [to_expr(rule.when, ctx).alias(_held(rule)) for rule in model.stages]
+    fields = dict.fromkeys(f for rule in model.stages for f in rule.required_fields)
+    exprs += [_field_known(name, schema).alias(_known(name)) for name in fields]
+    return exprs
+
+
+def _missing_list(rule: StageRule) -> pl.Expr:
     return pl.concat_str(
-        [pl.when(~_field_known(f, schema)).then(pl.lit(f)) for f in rule.required_fields],
+        [pl.when(~pl.col(_known(f))).then(pl.lit(f)) for f in rule.required_fields],
         separator=",",
         ignore_nulls=True,
     )
 
 
-def stage_exprs(model: QualificationModel, ctx: ExprContext, schema: pl.Schema) -> list[pl.Expr]:
-    """``stage`` (recommended) and ``missing_fields`` (what blocks a higher stage)."""
-    held = {rule.stage: to_expr(rule.when, ctx) for rule in model.stages}
+def stage_exprs(model: QualificationModel) -> list[pl.Expr]:
+    """``stage`` (recommended) and ``missing_fields`` (what blocks a higher stage).
+
+    They read the working columns of ``stage_inputs``, computed in an earlier step.
+    """
+    held = {rule.stage: pl.col(_held(rule)) for rule in model.stages}
     ok = {
-        rule.stage: pl.all_horizontal([_field_known(f, schema) for f in rule.required_fields])
+        rule.stage: pl.all_horizontal([pl.col(_known(f)) for f in rule.required_fields])
         if rule.required_fields
         else pl.lit(True)
         for rule in model.stages
@@ -101,12 +134,10 @@ def stage_exprs(model: QualificationModel, ctx: ExprContext, schema: pl.Schema) 
         missing_cases = [(pl.col(c.IS_EXCLUDED), none)]
         for rule in model.stages:
             if rule.required_fields:
-                missing_cases.append(
-                    (held[rule.stage] & ~ok[rule.stage], _missing_list(rule, schema))
-                )
+                missing_cases.append((held[rule.stage] & ~ok[rule.stage], _missing_list(rule)))
             missing_cases.append((held[rule.stage], none))
         missing = first_of(missing_cases, none)
     return [
-        first_of(stage_cases, pl.lit("new")).alias(c.STAGE),
+        first_value(stage_cases, pl.lit("new")).alias(c.STAGE),
         missing.alias(c.MISSING_FIELDS),
     ]

@@ -9,11 +9,13 @@ records job level) keeps its own non-empty values; the title fills the gaps.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
 
-from leadgate.engine.conditions import first_of
+from leadgate.engine.conditions import first_value
 from leadgate.engine.freemail import FREE_EMAIL_DOMAINS
 from leadgate.model import columns as c
 
@@ -384,7 +386,7 @@ _DEPARTMENT_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
 def _classify(text: pl.Expr, patterns: tuple[tuple[str, str], ...], fallback: str) -> pl.Expr:
     cases = [(text.is_null(), pl.lit(UNKNOWN))]
     cases += [(text.str.contains(pattern), pl.lit(label)) for label, pattern in patterns]
-    return first_of(cases, pl.lit(fallback))
+    return first_value(cases, pl.lit(fallback))
 
 
 def _clean_title(title: pl.Expr) -> pl.Expr:
@@ -412,9 +414,12 @@ def email_domain_expr(email: pl.Expr) -> pl.Expr:
     return pl.when(valid).then(domain)
 
 
+_FREE_DOMAINS: Final = pl.Series(sorted(FREE_EMAIL_DOMAINS), dtype=pl.String)
+
+
 def is_free_email_expr(domain: pl.Expr) -> pl.Expr:
     """Whether a domain belongs to a consumer mail provider (null when the domain is)."""
-    return domain.is_in(sorted(FREE_EMAIL_DOMAINS))
+    return domain.is_in(_FREE_DOMAINS.implode())
 
 
 def normalize_titles(titles: pl.Series) -> pl.DataFrame:
@@ -426,46 +431,118 @@ def normalize_titles(titles: pl.Series) -> pl.DataFrame:
     )
 
 
-def normalize_leads(leads: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``email_domain``, ``is_free_email``, ``seniority`` and ``department`` to a lead frame.
+_CLEAN_TITLE = "__clean_title"
+_FROM_TITLE = {c.SENIORITY: "__title_seniority", c.DEPARTMENT: "__title_department"}
+_CLASSES_SCHEMA = pl.Schema({c.TITLE: pl.String, **dict.fromkeys(_FROM_TITLE.values(), pl.String)})
+_CLASSIFY = [
+    _classify(pl.col(_CLEAN_TITLE), _SENIORITY_PATTERNS, UNKNOWN).alias(_FROM_TITLE[c.SENIORITY]),
+    _classify(pl.col(_CLEAN_TITLE), _DEPARTMENT_PATTERNS, "other").alias(_FROM_TITLE[c.DEPARTMENT]),
+]
+_CLEAN = _clean_title(pl.col(c.TITLE)).alias(_CLEAN_TITLE)
 
-    The frame needs ``email`` and ``title`` columns (they may be all null).
+
+def title_classes(titles: pl.LazyFrame) -> pl.LazyFrame:
+    """Each distinct title of ``titles`` (a String ``title`` column) with its seniority and
+    department, in the working columns ``lead_normalizer`` joins back."""
+    distinct = titles.select(c.TITLE).unique().drop_nulls()
+    return distinct.with_columns(_CLEAN).select(c.TITLE, *_CLASSIFY)
+
+
+class TitleMemo:
+    """Title classes of the titles seen so far, so a title's patterns run once.
+
+    Classifying a title takes ~25 regular expressions. Polars keeps compiled expressions
+    in a per-thread cache of 32, so together with a model's own text tests they no longer
+    fit, and every call would compile them again (~4 ms for one lead). Real-time calls see
+    the same titles over and over; this memo (bounded, thread-safe, results identical by
+    construction) skips the patterns for titles it has seen. Meant for small frames: large
+    ones classify their distinct titles in the query itself.
     """
-    schema = leads.collect_schema()
-    base = leads.with_columns(pl.col(c.TITLE).cast(pl.String))
-    derived = {c.SENIORITY: "__title_seniority", c.DEPARTMENT: "__title_department"}
-    titles = (
-        base.select(c.TITLE)
-        .unique()
-        .drop_nulls()
-        .with_columns(
-            seniority_expr(pl.col(c.TITLE)).alias(derived[c.SENIORITY]),
-            department_expr(pl.col(c.TITLE)).alias(derived[c.DEPARTMENT]),
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self._limit = limit
+        self._book: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def classes(self, titles: pl.Series) -> pl.DataFrame:
+        """The ``title_classes`` of the distinct non-null values of ``titles``."""
+        wanted = titles.cast(pl.String).drop_nulls().unique().to_list()
+        with self._lock:
+            found = {t: self._book[t] for t in wanted if t in self._book}
+        missing = [t for t in wanted if t not in found]
+        if missing:
+            frame = pl.DataFrame({c.TITLE: missing}, schema={c.TITLE: pl.String})
+            new = title_classes(frame.lazy()).collect()
+            fresh = {row[0]: (row[1], row[2]) for row in new.iter_rows()}
+            found |= fresh
+            with self._lock:
+                if len(self._book) + len(fresh) > self._limit:
+                    self._book.clear()
+                self._book |= fresh
+        return pl.DataFrame(
+            {
+                c.TITLE: list(found),
+                _FROM_TITLE[c.SENIORITY]: [v[0] for v in found.values()],
+                _FROM_TITLE[c.DEPARTMENT]: [v[1] for v in found.values()],
+            },
+            schema=_CLASSES_SCHEMA,
         )
-    )
-    out = base.join(titles, on=c.TITLE, how="left", maintain_order="left").with_columns(
-        email_domain_expr(pl.col(c.EMAIL)).alias(c.EMAIL_DOMAIN)
-    )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._book)
+
+
+Normalizer = Callable[[pl.LazyFrame, pl.DataFrame | None], pl.LazyFrame]
+
+
+def lead_normalizer(schema: pl.Schema) -> Normalizer:
+    """``normalize_leads`` compiled for frames of ``schema``: expressions built once.
+
+    The returned function takes the leads and, optionally, their ``title_classes`` (e.g.
+    from a ``TitleMemo``); without them, titles are classified once per distinct title in
+    the query (the patterns run on the dictionary, which makes a million leads cheap).
+    """
+    title = pl.col(c.TITLE).cast(pl.String)
+    domain = email_domain_expr(pl.col(c.EMAIL)).alias(c.EMAIL_DOMAIN)
     finals = []
-    for name, tmp in derived.items():
+    for name, tmp in _FROM_TITLE.items():
         value = pl.col(tmp).fill_null(pl.lit(UNKNOWN))
         if name in schema:
             given = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase()
             value = pl.when(given.str.len_bytes() > 0).then(given).otherwise(value)
         finals.append(value.alias(name))
-    return out.with_columns(
-        *finals, is_free_email_expr(pl.col(c.EMAIL_DOMAIN)).alias(c.IS_FREE_EMAIL)
-    ).drop(derived.values())
+    finals.append(is_free_email_expr(pl.col(c.EMAIL_DOMAIN)).alias(c.IS_FREE_EMAIL))
+    temporary = [*_FROM_TITLE.values()]
+
+    def normalize(leads: pl.LazyFrame, titles: pl.DataFrame | None = None) -> pl.LazyFrame:
+        base = leads.with_columns(title)
+        classes = title_classes(base) if titles is None else titles.lazy()
+        out = base.join(classes, on=c.TITLE, how="left", maintain_order="left")
+        return out.with_columns(domain).with_columns(finals).drop(temporary)
+
+    return normalize
+
+
+def normalize_leads(leads: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``email_domain``, ``is_free_email``, ``seniority`` and ``department`` to a lead frame.
+
+    The frame needs ``email`` and ``title`` columns (they may be all null).
+    """
+    return lead_normalizer(leads.collect_schema())(leads, None)
 
 
 __all__ = [
     "DEPARTMENTS",
     "SENIORITIES",
     "UNKNOWN",
+    "TitleMemo",
     "department_expr",
     "email_domain_expr",
     "is_free_email_expr",
+    "lead_normalizer",
     "normalize_leads",
     "normalize_titles",
     "seniority_expr",
+    "title_classes",
 ]

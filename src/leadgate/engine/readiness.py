@@ -40,18 +40,42 @@ def met(criterion: Criterion, schema: pl.Schema) -> pl.Expr:
     )
 
 
-def framework_exprs(framework: Framework, schema: pl.Schema) -> list[pl.Expr]:
-    """``fw_<id>_met`` (count), ``fw_<id>_missing`` (unknown criteria) and ``fw_<id>_passed``."""
-    met_exprs = {crit.id: met(crit, schema) for crit in framework.criteria}
-    count = pl.sum_horizontal([e.cast(pl.UInt8) for e in met_exprs.values()]).cast(pl.UInt8)
+def _answered_column(framework: Framework, criterion: Criterion) -> str:
+    return f"__fw_{framework.id}_{criterion.id}_answered"
+
+
+def _met_column(framework: Framework, criterion: Criterion) -> str:
+    return f"__fw_{framework.id}_{criterion.id}_met"
+
+
+def criterion_exprs(framework: Framework, schema: pl.Schema) -> list[pl.Expr]:
+    """Working columns: whether each criterion is answered and met (see ``framework_exprs``)."""
+    exprs = []
+    for crit in framework.criteria:
+        exprs.append(answered(crit, schema).alias(_answered_column(framework, crit)))
+        exprs.append(met(crit, schema).alias(_met_column(framework, crit)))
+    return exprs
+
+
+def framework_exprs(framework: Framework) -> list[pl.Expr]:
+    """``fw_<id>_met`` (count), ``fw_<id>_missing`` (unknown criteria) and ``fw_<id>_passed``.
+
+    They read the working columns of ``criterion_exprs``, computed in an earlier step, so
+    each criterion is evaluated once.
+    """
+    met_cols = {crit.id: pl.col(_met_column(framework, crit)) for crit in framework.criteria}
+    count = pl.sum_horizontal([e.cast(pl.UInt8) for e in met_cols.values()]).cast(pl.UInt8)
     missing = pl.concat_str(
-        [pl.when(~answered(crit, schema)).then(pl.lit(crit.id)) for crit in framework.criteria],
+        [
+            pl.when(~pl.col(_answered_column(framework, crit))).then(pl.lit(crit.id))
+            for crit in framework.criteria
+        ],
         separator=",",
         ignore_nulls=True,
     )
     passed = count >= framework.at_least
     for req in framework.required:
-        passed = passed & met_exprs[req]
+        passed = passed & met_cols[req]
     fid = framework.id
     return [
         count.alias(c.framework_column(fid, "met")),

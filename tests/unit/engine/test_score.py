@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from leadgate.engine import score
+from leadgate.engine.conditions import ExprContext
 from leadgate.exceptions import InputDataError, UsageError
 from testkit import AS_OF, make_accounts, make_events, make_leads, ts
 
@@ -277,22 +278,26 @@ def test_dictionary_resolution_of_text_tests_changes_no_result(monkeypatch):
     """Text tests run once per distinct value on big frames; the answers must be identical."""
     import importlib
 
+    from leadgate.engine.inputs import check_inputs
     from leadgate.model.loader import load_model
     from leadgate.synth import generate_dataset
     from testkit import EXAMPLE_MODEL
 
-    engine_score = importlib.import_module("leadgate.engine.score")
-    monkeypatch.setattr(engine_score, "RESOLVE_MIN_ROWS", 100)  # resolve on this small frame
+    engine_plan = importlib.import_module("leadgate.engine.plan")
+    monkeypatch.setattr(engine_plan, "RESOLVE_MIN_ROWS", 100)  # resolve on this small frame
     data = generate_dataset(accounts=150, leads_per_account=6, events_per_lead=8)
     model = load_model(EXAMPLE_MODEL)
     args = (data.leads, data.accounts, data.events, model)
-    resolved_fields = engine_score._lead_strings(
-        model,
-        engine_score._lead_frame(model, data.leads, data.accounts).collect(),
+    inputs = check_inputs(model, data.leads, data.accounts, data.events)
+    plan = engine_plan.ScorePlan(
+        model, engine_plan.Shape.of(model, inputs, None), explain_points=True
     )
+    base = plan.base(plan.lead_input(inputs.leads, data.as_of), inputs.accounts.lazy())
+    resolved_fields = engine_plan.lead_strings(model, base.collect())
     assert {"country", "seniority", "department"} <= set(resolved_fields)
-    fast = engine_score.score(*args, as_of=data.as_of)
-    monkeypatch.setattr(engine_score, "_lead_strings", lambda _model, _frame: {})
-    plain = engine_score.score(*args, as_of=data.as_of)
+    fast = score(*args, as_of=data.as_of)
+    monkeypatch.setattr(engine_plan, "lead_strings", lambda _model, _frame: {})
+    monkeypatch.setattr(engine_plan, "event_context", lambda _model, _events: ExprContext())
+    plain = score(*args, as_of=data.as_of)
     assert fast.leads.equals(plain.leads)
     assert fast.accounts.equals(plain.accounts)
