@@ -116,10 +116,17 @@ def _columns(frame: pl.DataFrame, names: Sequence[str]) -> Columns:
 
 
 def lead_columns(model: QualificationModel, as_of_column: str | None) -> list[str]:
-    """The lead columns scoring reads (others are never looked at)."""
+    """The lead columns scoring reads (others are never looked at).
+
+    ``seniority`` and ``department`` are read when present: a CRM's value wins over the one
+    classified from the title.
+    """
     extra = [as_of_column] if as_of_column is not None else []
+    given = [c.SENIORITY, c.DEPARTMENT]
     return list(
-        dict.fromkeys([c.LEAD_ID, c.ACCOUNT_ID, c.EMAIL, c.TITLE, *model.lead_fields, *extra])
+        dict.fromkeys(
+            [c.LEAD_ID, c.ACCOUNT_ID, c.EMAIL, c.TITLE, *given, *model.lead_fields, *extra]
+        )
     )
 
 

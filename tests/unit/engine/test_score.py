@@ -141,6 +141,23 @@ def test_exclusion_reason_and_normalised_fields(result):
     assert row(result, 1)["department"] == "sales"
 
 
+def test_crm_seniority_and_department_win_over_the_title(small_model, result):
+    given = ["intern", None, "", None, None, None][: LEADS.height]
+    leads = LEADS.with_columns(
+        pl.Series("seniority", given, dtype=pl.String),
+        pl.Series("department", ["Finance", *[None] * (LEADS.height - 1)], dtype=pl.String),
+    )
+    crm = score(leads, ACCOUNTS, EVENTS, small_model, as_of=AS_OF)
+    first = crm.leads.filter(pl.col("lead_id") == 1).row(0, named=True)
+    assert (first["seniority"], first["department"]) == ("intern", "finance")
+    assert first["persona"] != row(result, 1)["persona"]  # no longer the vp "buyer"
+    others = pl.col("lead_id") != 1
+    columns = ["lead_id", "seniority", "department", "persona", "fit_score"]
+    assert (
+        crm.leads.filter(others).select(columns).equals(result.leads.filter(others).select(columns))
+    )
+
+
 def test_missing_required_field_blocks_the_higher_stage(result):
     r = row(result, 5)  # passes BANT but has no phone: SQL is blocked, PQL holds
     assert r["stage"] == "pql"
