@@ -10,7 +10,11 @@ import polars as pl
 
 from leadgate.exceptions import InputDataError, Location, Problem, UsageError
 from leadgate.model import columns as c
-from leadgate.model.compiled import QualificationModel
+from leadgate.model.compiled import FieldTest, QualificationModel
+from leadgate.model.compiler import walk
+
+_NUMERIC_OPS = frozenset({"gt", "gte", "lt", "lte", "between"})
+_TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 
 
 @dataclass(frozen=True)
@@ -127,9 +131,63 @@ def check_inputs(
         leads = leads.with_columns(pl.lit(None, accounts.schema[c.ACCOUNT_ID]).alias(c.ACCOUNT_ID))
     if not problems:
         problems += _id_types(leads, accounts, events)
+    if not problems:
+        lead_numbers, account_numbers = numeric_fields(model)
+        leads, number_problems = _numbers(leads, "leads", lead_numbers)
+        problems += number_problems
+        accounts, number_problems = _numbers(accounts, "accounts", account_numbers)
+        problems += number_problems
     if problems:
         raise InputDataError(problems, summary=f"{len(problems)} problem(s) with the input frames.")
     return Inputs(leads=leads, accounts=accounts, events=events)
+
+
+def numeric_fields(model: QualificationModel) -> tuple[frozenset[str], frozenset[str]]:
+    """Lead and account columns the model compares as numbers (ranges, or a value per unit)."""
+    from leadgate.engine.lead_plan import lead_conditions
+
+    compared = {
+        node.field
+        for cond in lead_conditions(model)
+        for node in walk(cond)
+        if isinstance(node, FieldTest) and node.op in _NUMERIC_OPS
+    }
+    if model.value.from_field is not None:
+        compared.add(model.value.from_field.field)
+    account = {f.removeprefix(c.ACCOUNT_PREFIX) for f in compared if f.startswith(c.ACCOUNT_PREFIX)}
+    return frozenset(compared & set(model.lead_fields)), frozenset(account)
+
+
+def _numbers(
+    frame: pl.DataFrame, name: str, fields: frozenset[str]
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Text columns the model compares as numbers are parsed (blank is missing); a value that
+    is not a number is reported with its row instead of failing inside the query."""
+    casts: list[pl.Expr] = []
+    problems: list[Problem] = []
+    for column in sorted(fields):
+        dtype = frame.schema.get(column)
+        if dtype is None or not isinstance(dtype, _TEXT_TYPES):
+            continue
+        text = pl.col(column).cast(pl.String).str.strip_chars()
+        number = text.cast(pl.Float64, strict=False)
+        bad = frame.select(
+            pl.int_range(pl.len()).filter(number.is_null() & (text.str.len_bytes() > 0))
+        ).to_series()
+        if bad.len():
+            first = int(bad[0])
+            problems.append(
+                Problem(
+                    "bad_type",
+                    f"column {column!r} of {name} holds text that is not a number in "
+                    f"{bad.len():,} row(s), first {frame[first, column]!r}, and the model "
+                    "compares it as a number",
+                    Location(file=name, row=first + 1, field=column),
+                    hint="clean the values (digits, optional decimal point) or leave them empty",
+                )
+            )
+        casts.append(number.alias(column))
+    return (frame.with_columns(casts) if casts and not problems else frame), problems
 
 
 def _moments(leads: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[Problem]]:

@@ -158,6 +158,35 @@ def test_crm_seniority_and_department_win_over_the_title(small_model, result):
     )
 
 
+def test_numbers_given_as_text_score_the_same(small_model, result):
+    text = LEADS.with_columns(
+        pl.col("seats").cast(pl.String).fill_null(""),
+        pl.col("lead_id").cast(pl.String),
+    )
+    events = EVENTS.with_columns(pl.col("lead_id").cast(pl.String))
+    accounts = ACCOUNTS.with_columns(pl.col("employees").cast(pl.String))
+    again = score(text, accounts, events, small_model, as_of=AS_OF)
+    columns = ["fit_score", "segment", "grade", "stage"]
+    assert again.leads.select(columns).equals(result.leads.select(columns))
+
+
+def test_text_that_is_not_a_number_is_reported_with_its_row(small_model):
+    text = LEADS.with_columns(pl.col("seats").cast(pl.String))
+    text = text.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("lots")).otherwise("seats").alias("seats")
+    )
+    with pytest.raises(InputDataError) as raised:
+        score(text, ACCOUNTS, EVENTS, small_model, as_of=AS_OF)
+    (problem,) = raised.value.problems
+    assert problem.code == "bad_type"
+    assert (problem.location.file, problem.location.row, problem.location.field) == (
+        "leads",
+        3,
+        "seats",
+    )
+    assert "'lots'" in problem.message
+
+
 def test_missing_required_field_blocks_the_higher_stage(result):
     r = row(result, 5)  # passes BANT but has no phone: SQL is blocked, PQL holds
     assert r["stage"] == "pql"
