@@ -182,3 +182,54 @@ def first_value(cases: Sequence[tuple[pl.Expr, pl.Expr]], default: pl.Expr) -> p
     if not cases:
         return default
     return pl.coalesce([*(pl.when(cond).then(value) for cond, value in cases), default])
+
+
+def _reads_no_column(conditions: Sequence[pl.Expr]) -> bool:
+    """True when the conditions are constants (a position gathered from them would not
+    broadcast to the frame's height)."""
+    return not any(cond.meta.root_names() for cond in conditions)
+
+
+#: Up to this many labels, ``joined_labels`` maps a bit mask (2**n texts); beyond, it joins.
+JOINED_LABELS_MAX = 10
+
+
+def joined_labels(cases: Sequence[tuple[pl.Expr, str]], separator: str = ",") -> pl.Expr:
+    """The labels of the cases that hold, in order, joined by ``separator`` ("" if none).
+
+    Which cases hold is summed into a bit mask and only the mask is turned into text, so no
+    full column of text is built per case (see ``first_label``).
+    """
+    if not cases:
+        return pl.lit("")
+    if len(cases) > JOINED_LABELS_MAX or _reads_no_column([cond for cond, _ in cases]):
+        parts = [pl.when(cond).then(pl.lit(label)) for cond, label in cases]
+        return pl.concat_str(parts, separator=separator, ignore_nulls=True)
+    zero = pl.lit(0, pl.UInt16)
+    mask: pl.Expr = zero
+    for i, (cond, _) in enumerate(cases):
+        mask = mask + pl.when(cond).then(pl.lit(1 << i, pl.UInt16)).otherwise(zero)
+    masks = range(1 << len(cases))
+    texts = [
+        separator.join(label for i, (_, label) in enumerate(cases) if m >> i & 1) for m in masks
+    ]
+    return pl.lit(pl.Series(texts, dtype=pl.String)).gather(mask)
+
+
+def first_label(cases: Sequence[tuple[pl.Expr, str]], default: str | None) -> pl.Expr:
+    """The text label of the first case that holds, else ``default`` (a String column).
+
+    The cases pick a small integer position and only the result is turned into text: a text
+    literal per case would each become a full column first (16 bytes a row, ~100 MB over
+    six cases at a million leads), a position is one byte a row.
+    """
+    if _reads_no_column([cond for cond, _ in cases]):  # a constant: as text, it broadcasts
+        pairs = [(cond, pl.lit(label, pl.String)) for cond, label in cases]
+        return first_value(pairs, pl.lit(default, pl.String))
+    labels = [label for _, label in cases]
+    if default is not None:
+        labels.append(default)
+    code = pl.UInt8 if len(labels) < 256 else pl.UInt32
+    fallback = pl.lit(len(cases) if default is not None else None, code)
+    position = first_value([(cond, pl.lit(i, code)) for i, (cond, _) in enumerate(cases)], fallback)
+    return pl.lit(pl.Series(labels, dtype=pl.String)).gather(position)

@@ -202,10 +202,31 @@ class EventRules:
 
     def rows(self, events: pl.LazyFrame) -> pl.LazyFrame:
         """One ledger row per lead and rule with matching events."""
-        parts = [rule.per_lead(events) for rule in self.daily]
-        if self.plain:
-            matched = pl.concat([events.filter(mask).select(row) for mask, row in self.plain])
-            parts.insert(0, matched.group_by(c.LEAD_ID, RULE_INDEX).agg(self.sums))
+        return self.ledger_rows(self.parts(events))
+
+    def parts(self, events: pl.LazyFrame) -> list[pl.LazyFrame]:
+        """Event counts and decayed weights per lead and rule: the plain rules summed
+        together (``plain_part``), then each rule with a daily maximum (``daily_parts``)."""
+        plain = self.plain_part(events)
+        return [*([] if plain is None else [plain]), *self.daily_parts(events)]
+
+    def plain_part(self, events: pl.LazyFrame) -> pl.LazyFrame | None:
+        """The rules without a daily maximum, summed in one group-by (None: there are none)."""
+        if not self.plain:
+            return None
+        matched = pl.concat([events.filter(mask).select(row) for mask, row in self.plain])
+        return matched.group_by(c.LEAD_ID, RULE_INDEX).agg(self.sums)
+
+    def daily_parts(self, events: pl.LazyFrame) -> list[pl.LazyFrame]:
+        """One query per rule with a daily maximum.
+
+        Large inputs collect them one at a time: collected together, their (lead, day)
+        groupings are all held at once (~350 MB more at 20 M events, for no gain in time).
+        """
+        return [rule.per_lead(events) for rule in self.daily]
+
+    def ledger_rows(self, parts: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
+        """The ledger rows of ``parts``."""
         if not parts:
             return self.empty.lazy()
         return pl.concat(parts, how="vertical_relaxed").select(self.ledger_row)

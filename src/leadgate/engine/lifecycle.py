@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from leadgate.engine.conditions import ExprContext, first_of, first_value, to_expr
+from leadgate.engine.conditions import (
+    ExprContext,
+    first_label,
+    first_of,
+    joined_labels,
+    to_expr,
+)
 from leadgate.model import columns as c
 from leadgate.model.compiled import QualificationModel, StageRule, ThresholdRef
 
@@ -42,8 +48,8 @@ def value_expr(model: QualificationModel) -> pl.Expr:
 
 
 def _band(column: str, bands: tuple[tuple[str, float], ...], worst: str, name: str) -> pl.Expr:
-    cases = [(pl.col(column) >= bound, pl.lit(label)) for label, bound in bands]
-    return first_value(cases, pl.lit(worst)).alias(name)
+    cases = [(pl.col(column) >= bound, label) for label, bound in bands]
+    return first_label(cases, worst).alias(name)
 
 
 def grade_exprs(model: QualificationModel) -> list[pl.Expr]:
@@ -58,14 +64,9 @@ def grade_expr() -> pl.Expr:
 
 
 def temperature_expr(model: QualificationModel, ctx: ExprContext) -> pl.Expr:
-    return (
-        pl.when(to_expr(model.temperature.hot, ctx))
-        .then(pl.lit("hot"))
-        .when(to_expr(model.temperature.warm, ctx))
-        .then(pl.lit("warm"))
-        .otherwise(pl.lit("cold"))
-        .alias(c.TEMPERATURE)
-    )
+    cases = [(to_expr(model.temperature.hot, ctx), "hot")]
+    cases.append((to_expr(model.temperature.warm, ctx), "warm"))
+    return first_label(cases, "cold").alias(c.TEMPERATURE)
 
 
 def _field_known(name: str, schema: pl.Schema) -> pl.Expr:
@@ -107,11 +108,7 @@ def stage_inputs(model: QualificationModel, ctx: ExprContext, schema: pl.Schema)
 
 
 def _missing_list(rule: StageRule) -> pl.Expr:
-    return pl.concat_str(
-        [pl.when(~pl.col(_known(f))).then(pl.lit(f)) for f in rule.required_fields],
-        separator=",",
-        ignore_nulls=True,
-    )
+    return joined_labels([(~pl.col(_known(f)), f) for f in rule.required_fields])
 
 
 def stage_exprs(model: QualificationModel) -> list[pl.Expr]:
@@ -127,8 +124,8 @@ def stage_exprs(model: QualificationModel) -> list[pl.Expr]:
         for rule in model.stages
     }
     none = pl.lit(None, pl.String)
-    stage_cases = [(pl.col(c.IS_EXCLUDED), pl.lit("disqualified"))]
-    stage_cases += [(held[r.stage] & ok[r.stage], pl.lit(r.stage)) for r in model.stages]
+    stage_cases = [(pl.col(c.IS_EXCLUDED), "disqualified")]
+    stage_cases += [(held[r.stage] & ok[r.stage], str(r.stage)) for r in model.stages]
     missing: pl.Expr = none
     if any(rule.required_fields for rule in model.stages):
         missing_cases = [(pl.col(c.IS_EXCLUDED), none)]
@@ -138,6 +135,6 @@ def stage_exprs(model: QualificationModel) -> list[pl.Expr]:
             missing_cases.append((held[rule.stage], none))
         missing = first_of(missing_cases, none)
     return [
-        first_value(stage_cases, pl.lit("new")).alias(c.STAGE),
+        first_label(stage_cases, "new").alias(c.STAGE),
         missing.alias(c.MISSING_FIELDS),
     ]

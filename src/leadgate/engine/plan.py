@@ -351,22 +351,30 @@ class ScorePlan:
         if inputs.events.height >= RESOLVE_MIN_ROWS:
             ctx = event_context(self.model, inputs.events)
             event_plan = EventPlan(self.model, ctx, self.types, self.test_names)
-        rows = event_plan.rows(events)
-        # Without the ledger, the per-rule rows are summed as they stream and never held.
-        first = rows if self.explain_points else self.totals(rows)
-        collected = pl.collect_all([first, *event_plan.test_counts(events)], engine=engine)
-        counts = [frame.lazy() for frame in collected[1:]]
-        event_ledger = collected[0] if self.explain_points else self.types.empty()
+        # Per lead and rule sums (a few million rows), the daily-capped rules one at a time.
+        rules = event_plan.rules
+        plain = rules.plain_part(events)
+        first = [] if plain is None else [plain]
+        collected = pl.collect_all([*first, *event_plan.test_counts(events)], engine=engine)
+        counts = [frame.lazy() for frame in collected[len(first) :]]
+        summed = [frame.lazy() for frame in collected[: len(first)]]
+        summed += [part.collect(engine=engine).lazy() for part in rules.daily_parts(events)]
+        rows = rules.ledger_rows(summed)
         if self.explain_points:
+            event_ledger = rows.collect(engine=engine)
             totals = self.totals(event_ledger.lazy()).collect(engine=engine)
         else:
-            totals = collected[0]
+            event_ledger = self.types.empty()
+            totals = self.totals(rows).collect(engine=engine)
+        del collected, summed, rows
 
         base_frame = base.collect(engine=_IN_MEMORY)
         strings = lead_strings(self.model, base_frame)
         plan = self.lead_plan(strings) if strings else self.leads
         joined = self.joined(base_frame.lazy(), totals.lazy(), counts)
         scored = plan.scored(joined).collect(engine=_IN_MEMORY).lazy()
+        # the wide working frame and the per-lead event figures are freed before the roll-up
+        del base_frame, joined, counts
         # sorted so the same inputs always give the same frame
         accounts_out = self._accounts(scored, inputs).collect(engine=_IN_MEMORY)
         if not self.explain_points:

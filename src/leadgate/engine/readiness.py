@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from leadgate.engine.conditions import joined_labels
 from leadgate.model import columns as c
 from leadgate.model.compiled import Criterion, Framework
 
@@ -65,13 +66,8 @@ def framework_exprs(framework: Framework) -> list[pl.Expr]:
     """
     met_cols = {crit.id: pl.col(_met_column(framework, crit)) for crit in framework.criteria}
     count = pl.sum_horizontal([e.cast(pl.UInt8) for e in met_cols.values()]).cast(pl.UInt8)
-    missing = pl.concat_str(
-        [
-            pl.when(~pl.col(_answered_column(framework, crit))).then(pl.lit(crit.id))
-            for crit in framework.criteria
-        ],
-        separator=",",
-        ignore_nulls=True,
+    missing = joined_labels(
+        [(~pl.col(_answered_column(framework, crit)), crit.id) for crit in framework.criteria]
     )
     passed = count >= framework.at_least
     for req in framework.required:

@@ -226,12 +226,14 @@ def test_explain_flag_and_cache_bound(small_model, monkeypatch):
     assert plan_module.cached_plans() == 2  # the least recently used plan made room
 
 
-def test_large_inputs_score_like_small_ones(small_model, monkeypatch):
+@pytest.mark.parametrize("explain", [True, False])
+def test_large_inputs_score_like_small_ones(small_model, monkeypatch, explain):
     """The staged path of large inputs (dictionary-resolved text tests, streaming event
-    queries) and the single query of small ones give the same answers."""
-    small = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF)
+    queries, daily-capped rules collected one at a time) and the single query of small ones
+    give the same answers, with and without the ledger."""
+    small = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=explain)
     monkeypatch.setattr(plan_module, "RESOLVE_MIN_ROWS", 1)
-    large = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF)
+    large = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=explain)
     assert_same(large, (small.leads, small.ledger, small.accounts))
 
 
