@@ -208,3 +208,76 @@ def test_one_bad_request_cannot_fail_the_rest_of_its_group(engine, monkeypatch) 
     with engine.connect() as conn:
         ids = sorted(read_events(conn).get_column("event_id").to_list())
     assert ids == ["a", "c"]
+
+
+def test_a_group_with_no_routable_lead_does_not_route(api: Api, monkeypatch) -> None:
+    """Routing (roster, load, cursors) runs only when a rescored lead is routable."""
+    from leadgate.services import routing
+
+    real = routing.route_within
+    calls: list[list[str]] = []
+
+    def counted(conn, model, *, lead_ids, at, **kwargs):
+        calls.append(list(lead_ids))
+        return real(conn, model, lead_ids=lead_ids, at=at, **kwargs)
+
+    monkeypatch.setattr(routing, "route_within", counted)
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    api.call("PUT", "/v1/leads/L2", json=lead_body("bob", title="Marketing Intern"))
+    calls.clear()  # (the upserts route through their own path)
+    view = api.event("v1", "L2", event_type="page_view", properties={"url": "/blog"})
+    quiet = api.call("POST", "/v1/events", json=view)
+    assert quiet.status_code == 201, quiet.text
+    assert quiet.json()["lead"]["stage"] not in {"mql", "pql"}
+    assert calls == []
+    moved = api.call("POST", "/v1/events", json=api.event("e1", "L1"))
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["lead"]["stage"] == "mql"
+    assert moved.json()["lead"]["owner_id"] is not None
+    assert calls == [["L1"]]
+
+
+def test_steady_field_types_score_a_few_leads_as_a_full_read_does(engine) -> None:
+    """An all-empty custom field takes the type it was read with before (one engine plan
+    for every group), and the narrow event read scores exactly as the full one."""
+    from leadgate.engine.score import score
+    from leadgate.services.lifecycle import FieldTypes, read_store_for
+
+    stored = load_stored_model(EXAMPLE_MODEL)
+    model = stored.model
+    with transaction(engine) as conn:
+        save_stored_model(conn, stored, START)
+        upsert_accounts(conn, pl.DataFrame({"account_id": ["a"]}), now=START)
+        upsert_leads(
+            conn,
+            pl.DataFrame(
+                {
+                    "lead_id": ["L1", "L2"],
+                    "account_id": ["a", "a"],
+                    "title": ["VP Sales", "Analyst"],
+                    "budget": [True, None],
+                    "seats": [40, None],
+                }
+            ),
+            now=START,
+        )
+    at = START - timedelta(hours=1)
+    requests = [
+        [EventInput("e1", "L1", "page_view", at, {"url": "/pricing"})],
+        [EventInput("e2", "L2", "form_submit", at, {"form": "demo"})],
+    ]
+    assert all(r.error is None for r in ingest_events(engine, model, requests, now=START))
+    types = FieldTypes()
+    with engine.connect() as conn:
+        first = read_store_for(conn, model, ["L1"], field_types=types, scoring_only=True)
+        alone = read_store_for(conn, model, ["L2"], field_types=types, scoring_only=True)
+        full = read_store_for(conn, model, ["L2"])
+    assert first[0].schema["budget"] == pl.Boolean
+    assert full[0].schema["budget"] == pl.Null  # what a read of L2 alone infers
+    assert alone[0].schema["budget"] == pl.Boolean
+    assert alone[0].schema["seats"] == first[0].schema["seats"]
+    assert "event_id" not in alone[2].columns
+    assert alone[2].height == full[2].height == 1
+    narrow = score(*alone, model, as_of=START, explain_points=False).leads
+    wide = score(*full, model, as_of=START, explain_points=False).leads
+    assert narrow.select(wide.columns).equals(wide)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from leadgate.exceptions import LeadgateError, Problem
 from leadgate.services.database import open_database
 from leadgate.services.ingest import EventInput, IngestResult, ingest_events
-from leadgate.services.lifecycle import load_stored_model
+from leadgate.services.lifecycle import FieldTypes, load_stored_model
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -70,6 +70,7 @@ class IngestWriter:
     _inflight: list[_Pending] = field(default_factory=list)
     _executor: Executor | None = None
     _busy: bool = False
+    _field_types: FieldTypes = field(default_factory=FieldTypes)
 
     async def start(self) -> None:
         if self.worker == "process":
@@ -116,9 +117,11 @@ class IngestWriter:
         while True:
             group = [await self._queue.get()]
             size = len(group[0].events)
-            if self.linger > 0 and size < self.max_events and self._busy:
+            if self.linger > 0 and size < self.max_events and self._busy and self._queue.empty():
                 # Under load, wait a moment for more requests: a group's cost is mostly
-                # fixed, so fewer, larger groups leave more CPU to read the requests.
+                # fixed, so fewer, larger groups leave more CPU to read the requests. When
+                # others are already waiting (they came in while the last group was being
+                # written), go at once: lingering would only add to their latency.
                 await asyncio.sleep(self.linger)
             while not self._queue.empty() and size < self.max_events:
                 nxt = self._queue.get_nowait()
@@ -141,6 +144,7 @@ class IngestWriter:
                     requests,
                     now=self.clock(),
                     recheck_days=self.recheck_days,
+                    field_types=self._field_types,
                 )
             # Shielded: a cancelled writer (shutdown) still finishes the group it started.
             began = time.perf_counter()
@@ -174,6 +178,7 @@ def _start_worker(database_url: str, model_path: str) -> None:
     _WORKER["stack"] = stack
     _WORKER["engine"] = stack.enter_context(open_database(database_url))
     _WORKER["model"] = load_stored_model(Path(model_path)).model
+    _WORKER["field_types"] = FieldTypes()
 
 
 def _ready() -> bool:
@@ -196,7 +201,12 @@ def _ingest_in_worker(
     requests: list[Sequence[EventInput]], now: datetime, recheck_days: int
 ) -> list[IngestResult]:
     results = ingest_events(
-        _WORKER["engine"], _WORKER["model"], requests, now=now, recheck_days=recheck_days
+        _WORKER["engine"],
+        _WORKER["model"],
+        requests,
+        now=now,
+        recheck_days=recheck_days,
+        field_types=_WORKER["field_types"],
     )
     return [_portable(result) for result in results]
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from leadgate.engine.transitions import TO_STAGE
 from leadgate.exceptions import ConflictError, InputDataError, Location, Problem
 from leadgate.io import COMPANY, COMPANY_DOMAIN
 from leadgate.io.normalise import domain_problem, email_problem, normalise_domain, normalise_email
@@ -29,7 +30,7 @@ from leadgate.model import columns as c
 
 # The API creates and links accounts exactly as a file import does.
 from leadgate.services.importing import _ACCOUNT_FIELDS, _ensure_named_accounts, _link_accounts
-from leadgate.services.lifecycle import rescore_leads
+from leadgate.services.lifecycle import AppliedScores, FieldTypes, rescore_leads
 from leadgate.storage import (
     insert_events,
     read_leads,
@@ -38,7 +39,7 @@ from leadgate.storage import (
     upsert_leads,
 )
 from leadgate.storage import tables as t
-from leadgate.storage.live import event_receipts, live_lead_ids
+from leadgate.storage.live import STATE_COLUMNS, event_receipts, lead_states, live_lead_ids
 from leadgate.storage.lookups import existing_lead_ids, lead_ids_by_email
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ def ingest_events(
     *,
     now: datetime,
     recheck_days: int = 30,
+    field_types: FieldTypes | None = None,
 ) -> list[IngestResult]:
     """Store a group of event requests and rescore their leads in one transaction.
 
@@ -178,13 +180,15 @@ def ingest_events(
         requests: Each request's events, checked with :func:`check_events`.
         now: The server's clock: the receipt time and the moment the leads are scored at.
         recheck_days: When a lead decays out of MQL, look again after this many days.
+        field_types: Kept by a long-lived caller so that every group is scored with the
+            same input shape (see :class:`~leadgate.services.lifecycle.FieldTypes`).
 
     Returns:
         One result per request, in order.
     """
     try:
         with transaction(engine) as conn:
-            return _ingest(conn, model, requests, now, recheck_days)
+            return _ingest(conn, model, requests, now, recheck_days, field_types)
     except Exception as error:
         if len(requests) == 1:
             return [IngestResult(error=error)]
@@ -193,7 +197,7 @@ def ingest_events(
     for request in requests:
         try:
             with transaction(engine) as conn:
-                results += _ingest(conn, model, [request], now, recheck_days)
+                results += _ingest(conn, model, [request], now, recheck_days, field_types)
         except Exception as error:  # reported to that request's caller only
             results.append(IngestResult(error=error))
     return results
@@ -205,6 +209,7 @@ def _ingest(
     requests: Sequence[Sequence[EventInput]],
     now: datetime,
     recheck_days: int,
+    field_types: FieldTypes | None,
 ) -> list[IngestResult]:
     wanted = sorted({event.lead_id for request in requests for event in request})
     known = set(live_lead_ids(conn, wanted).to_list())
@@ -228,10 +233,17 @@ def _ingest(
     touched = sorted({event.lead_id for event in fresh.values()})
     states: dict[str, LeadState] = {}
     if touched:
-        rescore_leads(
-            conn, model, touched, as_of=now, now=now, recheck_days=recheck_days, action="auto"
+        _, applied = rescore_leads(
+            conn,
+            model,
+            touched,
+            as_of=now,
+            now=now,
+            recheck_days=recheck_days,
+            action="auto",
+            field_types=field_types,
         )
-        _route(conn, model, touched, now)
+        _route(conn, model, _unassigned_in_routed_stage(model, applied, touched), now)
         states = _states(conn, touched)
     for i in accepted:
         receipts = []
@@ -441,34 +453,43 @@ def _refuse_conflicts(conn: Connection, frame: pl.DataFrame, ids: list[str]) -> 
 
 
 def _route(conn: Connection, model: QualificationModel, lead_ids: list[str], now: datetime) -> None:
-    if not model.routing.rules:
+    if not model.routing.rules or not lead_ids:
         return
     from leadgate.services.routing import route_within
 
     route_within(conn, model, lead_ids=lead_ids, at=now)
 
 
+def _unassigned_in_routed_stage(
+    model: QualificationModel, applied: AppliedScores, touched: list[str]
+) -> list[str]:
+    """The rescored leads that routing would pick up: in a routed stage, with no owner.
+
+    Worked out from the leads as read and their moves, so that a group in which no lead is
+    routable (most of them: a page view rarely moves a lead) reads nothing more. Without
+    the leads as read, every touched lead is handed to routing (which then reads them).
+    """
+    stored = applied.leads
+    if stored is None:
+        return touched
+    if not stored.height or not model.routing.rules:
+        return []
+    moved = applied.moves.select(pl.col(c.LEAD_ID).cast(pl.String), pl.col(TO_STAGE))
+    after = (
+        stored.select(pl.col(c.LEAD_ID).cast(pl.String), c.STAGE, "owner_id")
+        .join(moved, on=c.LEAD_ID, how="left")
+        .with_columns(pl.coalesce(TO_STAGE, c.STAGE).alias(TO_STAGE))
+    )
+    routable = after.filter(
+        pl.col(TO_STAGE).is_in(list(model.routing.stages)) & pl.col("owner_id").is_null()
+    )
+    return sorted(set(routable.get_column(c.LEAD_ID).to_list()))
+
+
 def _states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadState]:
-    leads = read_leads(conn, lead_ids)
     return {
-        row[c.LEAD_ID]: LeadState(
-            row[c.LEAD_ID],
-            row[c.STAGE],
-            row[c.GRADE],
-            row[c.FIT_SCORE],
-            row[c.ENGAGEMENT_SCORE],
-            row[c.PRODUCT_SCORE],
-            row["owner_id"],
-        )
-        for row in leads.select(
-            c.LEAD_ID,
-            c.STAGE,
-            c.GRADE,
-            c.FIT_SCORE,
-            c.ENGAGEMENT_SCORE,
-            c.PRODUCT_SCORE,
-            "owner_id",
-        ).iter_rows(named=True)
+        row[0]: LeadState(*row)
+        for row in lead_states(conn, lead_ids).select(STATE_COLUMNS).iter_rows()
     }
 
 

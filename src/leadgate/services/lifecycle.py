@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -43,7 +43,7 @@ from leadgate.storage import (
     transaction,
     update_lead_state,
 )
-from leadgate.storage.live import append_outbox
+from leadgate.storage.live import append_outbox, read_scoring_events
 from leadgate.storage.repositories import record_feedback
 from leadgate.storage.subsets import read_accounts as read_accounts_for
 
@@ -120,20 +120,65 @@ def read_store(
 
 
 def read_store_for(
-    conn: Connection, model: QualificationModel, lead_ids: Sequence[str]
+    conn: Connection,
+    model: QualificationModel,
+    lead_ids: Sequence[str],
+    *,
+    field_types: FieldTypes | None = None,
+    scoring_only: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Like :func:`read_store` for some leads only: them, their accounts and their events."""
+    """Like :func:`read_store` for some leads only: them, their accounts and their events.
+
+    With ``field_types``, a custom field that is empty for all of these leads gets the type
+    it had before (see :class:`FieldTypes`). With ``scoring_only``, the events hold only the
+    columns scoring reads (no event ids, only the properties the model names).
+    """
     leads = read_leads(conn, list(lead_ids))
     account_ids = leads.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
     accounts = read_accounts_for(conn, account_ids)
     if not accounts.height:  # the engine needs the account columns even when there are none
         accounts = read_accounts_for(conn, []).with_columns(pl.col(c.ACCOUNT_ID).cast(pl.String))
-    events = read_events(conn, list(lead_ids))
-    return (
-        _with_fields(leads, model.lead_fields),
-        _with_fields(accounts, model.account_fields),
-        _with_fields(events, model.event_fields),
-    )
+    if scoring_only:
+        events = read_scoring_events(conn, list(lead_ids), model.event_fields)
+    else:
+        events = read_events(conn, list(lead_ids))
+    leads = _with_fields(leads, model.lead_fields)
+    accounts = _with_fields(accounts, model.account_fields)
+    events = _with_fields(events, model.event_fields)
+    if field_types is not None:
+        leads = field_types.steady(leads, "leads", model.lead_fields)
+        accounts = field_types.steady(accounts, "accounts", model.account_fields)
+        events = field_types.steady(events, "events", model.event_fields)
+    return leads, accounts, events
+
+
+@dataclass
+class FieldTypes:
+    """The types custom fields were read with, to give all-empty ones the same type again.
+
+    Custom fields and event properties live in JSON, so their column type is inferred from
+    the rows read: for a handful of leads whose ``budget`` is unknown it is ``Null``, for
+    others ``Boolean``. Every such difference is another input shape for the engine, and
+    another plan to build (its plan cache is keyed by shape). A long-lived caller (the
+    service's ingest writer) keeps one of these and passes it in, so that an all-empty
+    column is cast to the type the field had before — the type a read of every lead gives.
+    """
+
+    seen: dict[tuple[str, str], pl.DataType] = field(default_factory=dict)
+
+    def steady(self, frame: pl.DataFrame, part: str, names: Sequence[str]) -> pl.DataFrame:
+        casts = []
+        for name in dict.fromkeys(names):
+            dtype = frame.schema.get(name)
+            if dtype is None:
+                continue
+            known = self.seen.get((part, name))
+            if dtype == pl.Null:
+                if known is not None:
+                    casts.append(pl.col(name).cast(known))
+            elif known is None:
+                self.seen[(part, name)] = dtype
+        return frame.with_columns(casts) if casts else frame
 
 
 def rescore_leads(
@@ -145,6 +190,7 @@ def rescore_leads(
     now: datetime,
     recheck_days: int = 30,
     action: str = "auto",
+    field_types: FieldTypes | None = None,
 ) -> tuple[pl.DataFrame, AppliedScores]:
     """Rescore some stored leads in the caller's transaction and apply their stage moves.
 
@@ -152,11 +198,13 @@ def rescore_leads(
     accounts and their events are read, scored with the same engine as batch scoring.
 
     Returns:
-        The engine's lead frame and what was written.
+        The engine's lead frame and what was written (with the stored leads as read).
     """
-    leads, accounts, events = read_store_for(conn, model, lead_ids)
+    leads, accounts, events = read_store_for(
+        conn, model, lead_ids, field_types=field_types, scoring_only=True
+    )
     if not leads.height:
-        return leads, AppliedScores(0, _NO_MOVES)
+        return leads, AppliedScores(0, _NO_MOVES, leads)
     result = score(leads, accounts, events, model, as_of=as_of, explain_points=False)
     applied = apply_scores(
         conn,
@@ -168,7 +216,7 @@ def rescore_leads(
         recheck_days=recheck_days,
         action=action,
     )
-    return result.leads, applied
+    return result.leads, AppliedScores(applied.rescored, applied.moves, leads)
 
 
 def _with_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
@@ -368,6 +416,7 @@ class AppliedScores:
 
     rescored: int  # leads whose scores, recommendation or model changed
     moves: pl.DataFrame  # lead_id, from_stage, to_stage, reason, recheck_at
+    leads: pl.DataFrame | None = None  # the stored leads as read before (rescore_leads)
 
 
 def apply_scores(
@@ -409,7 +458,7 @@ def apply_scores(
         append_stage_history(conn, history)
         append_outbox(conn, stage_messages(history))
     if moves.height:
-        _sla_clocks(conn, model, moves, scored, as_of, action)
+        _sla_clocks(conn, model, moves, scored, leads, as_of, action)
     return AppliedScores(changed.height, moves)
 
 
@@ -457,6 +506,7 @@ def _sla_clocks(
     model: QualificationModel,
     moves: pl.DataFrame,
     scored: pl.DataFrame,
+    leads: pl.DataFrame,
     as_of: datetime,
     action: str,
 ) -> None:
@@ -464,7 +514,8 @@ def _sla_clocks(
     moved = moves.select(pl.col(c.LEAD_ID).cast(pl.String), TO_STAGE)
     teams = None
     if model.slas:
-        teams = sla.teams_for(conn, model, scored, moved.get_column(c.LEAD_ID).to_list())
+        ids = moved.get_column(c.LEAD_ID).to_list()
+        teams = sla.teams_for(conn, model, scored, ids, leads=leads)
     sla.on_stage_change(conn, model, moved, action=action, at=as_of, teams=teams)
 
 
@@ -557,6 +608,7 @@ __all__ = [
     "STAGE_CHANGED",
     "ActionResult",
     "AppliedScores",
+    "FieldTypes",
     "RequalifySummary",
     "StoredModel",
     "apply_scores",

@@ -139,17 +139,32 @@ def on_stage_change(
     start_clocks(conn, model, entered, at=at)
 
 
-def _owner_teams(conn: Connection, lead_ids: list[str]) -> pl.DataFrame:
-    owners = read_leads(conn, lead_ids).select(pl.col(c.LEAD_ID).cast(pl.String), "owner_id")
+def _owner_teams(
+    conn: Connection, lead_ids: list[str], leads: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    if leads is None:
+        leads = read_leads(conn, lead_ids)
+    owners = leads.select(pl.col(c.LEAD_ID).cast(pl.String), pl.col("owner_id").cast(pl.String))
+    owners = owners.filter(pl.col(c.LEAD_ID).is_in(lead_ids))
+    if owners.get_column("owner_id").null_count() == owners.height:  # no read needed
+        return owners.select(c.LEAD_ID, pl.lit(None, pl.String).alias("team_id"), "owner_id")
     roster = store.read_owners(conn).select("owner_id", "team_id")
     return owners.join(roster, on="owner_id", how="left").select(c.LEAD_ID, "team_id", "owner_id")
 
 
 def teams_for(
-    conn: Connection, model: QualificationModel, scored: pl.DataFrame, lead_ids: list[str]
+    conn: Connection,
+    model: QualificationModel,
+    scored: pl.DataFrame,
+    lead_ids: list[str],
+    *,
+    leads: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Whose calendar counts for each lead: its owner's team, else the team routing picks."""
-    owned = _owner_teams(conn, lead_ids)
+    """Whose calendar counts for each lead: its owner's team, else the team routing picks.
+
+    ``leads`` are the stored leads (with ``owner_id``) when the caller has just read them.
+    """
+    owned = _owner_teams(conn, lead_ids, leads)
     subset = scored.filter(pl.col(c.LEAD_ID).cast(pl.String).is_in(lead_ids))
     picked = rt.match_rules(subset, model).select(c.LEAD_ID, pl.col("team_id").alias("__rule_team"))
     return owned.join(picked, on=c.LEAD_ID, how="left").select(

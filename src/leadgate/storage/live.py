@@ -17,22 +17,108 @@ from sqlalchemy.engine import Connection
 
 from leadgate.storage import _sql
 from leadgate.storage import tables as t
-from leadgate.storage.frames import _expand_json, _fetch, _ids_filter, _names
+from leadgate.storage.frames import (
+    _READ_TYPES,
+    _expand_json,
+    _fetch,
+    _fetch_sqlite,
+    _final,
+    _ids_filter,
+    _kind,
+    _names,
+    _select_item,
+)
 
 OUTBOX_COLUMNS = ("message_id", "kind", "payload", "created_at")
+FEW_LEADS = 100
+"""Up to this many leads, their events are read with a plain query rather than COPY."""
+
+
+def fetch_few(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    where: Sequence[str] = (),
+    params: Sequence[object] = (),
+    order_by: str | None = None,
+) -> pl.DataFrame:
+    """Like ``_fetch`` (same columns and types) for a handful of rows: one plain query.
+
+    On PostgreSQL ``_fetch`` streams with COPY, which pays off for many rows but costs
+    about a millisecond per call in round trips; ingest makes several small reads per group.
+    """
+    postgres = _sql.is_postgres(conn)
+    kinds = {name: _kind(table.c[name]) for name in names}
+    items = ", ".join(_select_item(name, kinds[name], postgres) for name in names)
+    # Identifiers come from our own table metadata; values are always bound parameters.
+    sql = f'SELECT {items} FROM "{table.name}"'  # noqa: S608
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    schema = {name: _READ_TYPES[kinds[name]] for name in names}
+    if postgres:
+        cursor = _sql.driver_connection(conn).cursor()
+        try:
+            cursor.execute(sql, list(params))
+            frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        finally:
+            cursor.close()
+    else:
+        frame = _fetch_sqlite(conn, sql, params, schema)
+    return frame.with_columns(
+        *(_final(name, kinds[name]) for name in names if kinds[name] in ("ts", "bool"))
+    )
 
 
 def live_lead_ids(conn: Connection, lead_ids: Sequence[str]) -> pl.Series:
     """Which of ``lead_ids`` are stored and not erased (an erased person takes no events)."""
     where, params = _ids_filter(conn, "lead_id", list(lead_ids))
-    frame = _fetch(conn, t.leads, ["lead_id"], [*where, '"erased_at" IS NULL'], params)
+    frame = fetch_few(conn, t.leads, ["lead_id"], [*where, '"erased_at" IS NULL'], params)
     return frame.get_column("lead_id")
+
+
+STATE_COLUMNS = (
+    "lead_id",
+    "stage",
+    "grade",
+    "fit_score",
+    "engagement_score",
+    "product_score",
+    "owner_id",
+)
+
+
+def lead_states(conn: Connection, lead_ids: Sequence[str]) -> pl.DataFrame:
+    """``STATE_COLUMNS`` of ``lead_ids``: what an ingest answer reports (no JSON to expand)."""
+    where, params = _ids_filter(conn, "lead_id", list(lead_ids))
+    return fetch_few(conn, t.leads, list(STATE_COLUMNS), where, params)
+
+
+def read_scoring_events(
+    conn: Connection, lead_ids: Sequence[str], fields: Sequence[str]
+) -> pl.DataFrame:
+    """These leads' events as scoring reads them: ``lead_id, event_type, occurred_at`` and,
+    of the properties, only ``fields`` (the ones the model names).
+
+    Ingest rescores every event of the leads a group names; leaving out the event ids and
+    the properties no rule reads saves most of the read.
+    """
+    where, params = _ids_filter(conn, "lead_id", list(lead_ids))
+    base = ["lead_id", "event_type", "occurred_at"]
+    fetch = fetch_few if len(lead_ids) <= FEW_LEADS else _fetch
+    frame = fetch(conn, t.events, [*base, "properties"] if fields else base, where, params)
+    if not fields:
+        return frame
+    frame = _expand_json(frame, "properties")
+    wanted = set(fields)
+    return frame.select([*base, *[name for name in frame.columns if name in wanted]])
 
 
 def event_receipts(conn: Connection, event_ids: Sequence[str]) -> pl.DataFrame:
     """``event_id, lead_id, received_at`` of the stored events among ``event_ids``."""
     where, params = _ids_filter(conn, "event_id", list(event_ids))
-    return _fetch(conn, t.events, ["event_id", "lead_id", "received_at"], where, params)
+    return fetch_few(conn, t.events, ["event_id", "lead_id", "received_at"], where, params)
 
 
 def read_lead_assignments(conn: Connection, lead_id: str) -> pl.DataFrame:
@@ -96,10 +182,15 @@ def ping(conn: Connection) -> bool:
 
 
 __all__ = [
+    "FEW_LEADS",
+    "STATE_COLUMNS",
     "append_outbox",
     "event_receipts",
+    "fetch_few",
+    "lead_states",
     "live_lead_ids",
     "ping",
     "read_lead_assignments",
     "read_owner_leads",
+    "read_scoring_events",
 ]

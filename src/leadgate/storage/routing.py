@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from leadgate.storage import _sql
 from leadgate.storage import tables as t
 from leadgate.storage.frames import _fetch, _names
+from leadgate.storage.live import FEW_LEADS, fetch_few
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -60,13 +61,13 @@ def read_teams(conn: Connection) -> list[dict[str, Any]]:
 def read_owners(conn: Connection) -> pl.DataFrame:
     """Reps: ``owner_id, team_id, capacity, active, out_of_office, weight, position``."""
     names = ["owner_id", "team_id", "capacity", "active", "out_of_office", "weight", "position"]
-    return _fetch(conn, t.owners, names, order_by='"owner_id"')
+    return fetch_few(conn, t.owners, names, order_by='"owner_id"')  # a roster: few rows
 
 
 def read_absences(conn: Connection, at: datetime) -> pl.DataFrame:
     """``owner_id`` of every rep absent at ``at``."""
     moment = _sql.now_text(_sql.is_postgres(conn), at)
-    return _fetch(
+    return fetch_few(
         conn,
         t.owner_absences,
         ["owner_id"],
@@ -108,7 +109,8 @@ def account_owners(conn: Connection) -> pl.DataFrame:
 
 def read_cursors(conn: Connection) -> pl.DataFrame:
     """``team_id, last_owner_id`` per team that has routed before."""
-    return _fetch(conn, t.routing_cursors, ["team_id", "last_owner_id"], order_by='"team_id"')
+    names = ["team_id", "last_owner_id"]
+    return fetch_few(conn, t.routing_cursors, names, order_by='"team_id"')  # one per team
 
 
 def save_cursors(conn: Connection, frame: pl.DataFrame, *, now: datetime) -> None:
@@ -130,7 +132,8 @@ def read_clocks(
         marks = ", ".join(["%s"] * len(lead_ids)) or "NULL"
         where.append(f'"lead_id" IN ({marks})')
         params += [str(i) for i in lead_ids]
-    return _fetch(conn, t.sla_clocks, _names(t.sla_clocks), where, params, order_by='"id"')
+    fetch = fetch_few if lead_ids is not None and len(lead_ids) <= FEW_LEADS else _fetch
+    return fetch(conn, t.sla_clocks, _names(t.sla_clocks), where, params, order_by='"id"')
 
 
 def insert_clocks(conn: Connection, frame: pl.DataFrame) -> int:

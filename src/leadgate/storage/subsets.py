@@ -15,12 +15,14 @@ from sqlalchemy.engine import Connection
 
 from leadgate.storage import tables as t
 from leadgate.storage.frames import _expand_json, _fetch, _ids_filter, _names
+from leadgate.storage.live import FEW_LEADS, fetch_few
 
 
 def read_accounts(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
     """These accounts (as :func:`leadgate.storage.read_accounts` reads them)."""
     where, params = _ids_filter(conn, "account_id", list(account_ids))
-    frame = _fetch(conn, t.accounts, _names(t.accounts), where, params, order_by='"account_id"')
+    fetch = fetch_few if len(account_ids) <= FEW_LEADS else _fetch
+    frame = fetch(conn, t.accounts, _names(t.accounts), where, params, order_by='"account_id"')
     return _expand_json(frame, "attributes")
 
 
@@ -28,7 +30,8 @@ def account_owners(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame
     """``account_id, owner_id`` for these accounts, as
     :func:`leadgate.storage.routing.account_owners` computes it for all."""
     where, params = _ids_filter(conn, "account_id", list(account_ids))
-    frame = _fetch(
+    fetch = fetch_few if len(account_ids) <= FEW_LEADS else _fetch
+    frame = fetch(
         conn,
         t.leads,
         ["account_id", "owner_id", "updated_at"],
