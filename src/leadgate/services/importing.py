@@ -54,7 +54,7 @@ CONTRACTS: Final[dict[str, FrameContract]] = {
 }
 COMPANY: Final = "company"
 COMPANY_DOMAIN: Final = "company_domain"
-_ACCOUNT_FIELDS: Final = {
+ACCOUNT_FIELDS: Final = {
     COMPANY: c.ACCOUNT_NAME,
     c.INDUSTRY: c.INDUSTRY,
     c.EMPLOYEES: c.EMPLOYEES,
@@ -216,12 +216,12 @@ def _write_leads(
     def writer(conn: Connection, batch: pl.DataFrame, *, now: datetime) -> WriteCounts:
         nonlocal created
         batch = _resolve_people(conn, batch)
-        created += _ensure_named_accounts(conn, batch, now)
-        batch, accounts = _link_accounts(conn, batch)
+        created += ensure_named_accounts(conn, batch, now)
+        batch, accounts = link_accounts(conn, batch)
         if accounts.height:
             created += upsert_accounts(conn, accounts, now=now).inserted
         extra = [name for name in (COMPANY, COMPANY_DOMAIN) if name in batch.columns]
-        batch = batch.drop(extra, *[n for n in _ACCOUNT_FIELDS if n in batch.columns])
+        batch = batch.drop(extra, *[n for n in ACCOUNT_FIELDS if n in batch.columns])
         return upsert_leads(conn, batch, now=now)
 
     counts = _write(engine, frame, writer, batch_size, now, progress)
@@ -245,7 +245,7 @@ def _resolve_people(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _ensure_named_accounts(conn: Connection, batch: pl.DataFrame, now: datetime) -> int:
+def ensure_named_accounts(conn: Connection, batch: pl.DataFrame, now: datetime) -> int:
     """Create a bare account for every ``account_id`` the rows name that is not stored yet.
 
     CRM exports link people to their company by the CRM's own id (Salesforce ``AccountId``,
@@ -277,7 +277,7 @@ def _company_domain(batch: pl.DataFrame) -> pl.Expr:
     return pl.when(domain.is_in(sorted(FREE_EMAIL_DOMAINS))).then(None).otherwise(domain)
 
 
-def _link_accounts(conn: Connection, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def link_accounts(conn: Connection, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Link leads without an account to the account owning their company domain.
 
     Returns the batch and the accounts to create (rows that name a company we do not have).
@@ -309,7 +309,7 @@ def _link_accounts(conn: Connection, batch: pl.DataFrame) -> tuple[pl.DataFrame,
         )
         fields = [
             pl.col(src).drop_nulls().last().alias(dst)
-            for src, dst in _ACCOUNT_FIELDS.items()
+            for src, dst in ACCOUNT_FIELDS.items()
             if src in wanted.columns
         ]
         new_accounts = wanted.group_by("__domain", maintain_order=True).agg(*fields)
@@ -357,4 +357,12 @@ def _drop_unknown_leads(
     return frame.filter(known), problems
 
 
-__all__ = ["IMPORT_KINDS", "ImportKind", "ImportSummary", "import_file"]
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "IMPORT_KINDS",
+    "ImportKind",
+    "ImportSummary",
+    "ensure_named_accounts",
+    "import_file",
+    "link_accounts",
+]

@@ -29,7 +29,7 @@ from leadgate.io.normalise import domain_problem, email_problem, normalise_domai
 from leadgate.model import columns as c
 
 # The API creates and links accounts exactly as a file import does.
-from leadgate.services.importing import _ACCOUNT_FIELDS, _ensure_named_accounts, _link_accounts
+from leadgate.services.importing import ACCOUNT_FIELDS, ensure_named_accounts, link_accounts
 from leadgate.services.lifecycle import AppliedScores, FieldTypes, rescore_leads
 from leadgate.storage import (
     insert_events,
@@ -326,7 +326,7 @@ def upsert_lead_records(
         InputDataError: An e-mail or company domain that is not one.
         ConflictError: An e-mail stored on another lead, or a lead that was erased.
     """
-    reserved = {*t.leads.columns.keys(), COMPANY, COMPANY_DOMAIN, *_ACCOUNT_FIELDS}
+    reserved = {*t.leads.columns.keys(), COMPANY, COMPANY_DOMAIN, *ACCOUNT_FIELDS}
     frame = _frame(records, reserved, "leads")
     frame = _clean_contacts(frame)
     if c.CREATED_AT in frame.columns:
@@ -334,9 +334,9 @@ def upsert_lead_records(
     ids = frame.get_column(c.LEAD_ID).to_list()
     with transaction(engine) as conn:
         _refuse_conflicts(conn, frame, ids)
-        _ensure_named_accounts(conn, frame, now)
+        ensure_named_accounts(conn, frame, now)
         given = c.ACCOUNT_ID in frame.columns
-        frame, accounts = _link_accounts(conn, frame)
+        frame, accounts = link_accounts(conn, frame)
         if not given:  # a partial update keeps the stored account unless a domain links one
             stored = read_leads(conn, ids).select(c.LEAD_ID, pl.col(c.ACCOUNT_ID).alias("__a"))
             frame = (
@@ -346,7 +346,7 @@ def upsert_lead_records(
             )
         if accounts.height:
             upsert_accounts(conn, accounts, now=now)
-        company = [n for n in (COMPANY, COMPANY_DOMAIN, *_ACCOUNT_FIELDS) if n in frame.columns]
+        company = [n for n in (COMPANY, COMPANY_DOMAIN, *ACCOUNT_FIELDS) if n in frame.columns]
         upsert_leads(conn, frame.drop(company), now=now)
         rescore_leads(
             conn, model, ids, as_of=now, now=now, recheck_days=recheck_days, action="auto"
