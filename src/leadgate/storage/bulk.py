@@ -3,10 +3,12 @@
 Every writer takes a :class:`~sqlalchemy.engine.Connection` and never commits: the caller owns
 the transaction (or uses :func:`write_in_batches`, which commits one batch at a time).
 
-SQLite runs one ``executemany`` of a Core-built ``INSERT ... ON CONFLICT`` on plain tuples;
-PostgreSQL streams the batch with ``COPY`` into a temporary table and runs one
-``INSERT ... SELECT ... ON CONFLICT`` (or ``UPDATE ... FROM``). Values are prepared column-wise
-in Polars (timestamps as UTC text, extra columns as JSON text), never row by row.
+SQLite runs one ``executemany`` of a Core-built ``INSERT ... ON CONFLICT`` on plain tuples, and
+so does PostgreSQL for up to :data:`~leadgate.storage._sql.SMALL_WRITE_ROWS` rows (the live
+ingest path: one pipelined round trip). Bigger PostgreSQL batches stream with ``COPY`` into a
+temporary table and run one ``INSERT ... SELECT ... ON CONFLICT`` (or ``UPDATE ... FROM``).
+Both paths store the same rows and return the same counts. Values are prepared column-wise in
+Polars (timestamps as UTC text, extra columns as JSON text), never row by row.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ def _values(
     postgres = _sql.is_postgres(conn)
     frame = frame.filter(pl.col(plan.key).is_not_null())
     frame = frame.unique(subset=[plan.key], keep="last", maintain_order=True)
+    frame = _whole_numbers(plan, frame)
     exprs = _sql.sql_values(frame, plan.columns, postgres=postgres, ids=ID_COLUMNS)
     stamp = _sql.now_text(postgres, now)
     cols = list(plan.columns)
@@ -141,6 +144,28 @@ def _values(
         exprs.append(pl.lit(stamp).alias("updated_at"))
         cols.append("updated_at")
     return frame.select(exprs), tuple(cols)
+
+
+def _whole_numbers(plan: _Plan, frame: pl.DataFrame) -> pl.DataFrame:
+    """Integer columns given as floats: whole values become integers, fractions are refused.
+
+    Every path then agrees: COPY would refuse even ``1200.0``, a bound parameter would round
+    ``12.7`` and SQLite would store it as a real.
+    """
+    for name in plan.columns:
+        dtype = frame.schema[name]
+        if not (isinstance(plan.table.c[name].type, sa.Integer) and dtype.is_float()):
+            continue
+        value = pl.col(name)
+        wrong = value.is_not_null() & (value.is_finite().not_() | (value != value.round()))
+        fractional = frame.filter(wrong)
+        if fractional.height:
+            raise UsageError(
+                f"Column {name!r} must hold whole numbers (got {fractional[name][0]!r}).",
+                hint=f"round {name!r} before importing, or leave it empty",
+            )
+        frame = frame.with_columns(value.cast(pl.Int64))
+    return frame
 
 
 def _normalise_lower(frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -183,8 +208,7 @@ def _upsert_statement(
     table = plan.table
     json_col = plan.json_column
     stmt: postgresql.Insert | sqlite.Insert
-    if postgres:
-        assert source is not None
+    if source is not None:
         select_cols: list[sa.ColumnElement[object]] = [
             _strip_nulls(True, source.c[col]).label(col) if col == json_col else source.c[col]
             for col in cols
@@ -192,10 +216,10 @@ def _upsert_statement(
         stmt = postgresql.insert(table).from_select(list(cols), sa.select(*select_cols))
     else:
         values: dict[str, sa.ColumnElement[object]] = {
-            col: _strip_nulls(False, sa.bindparam(col)) if col == json_col else sa.bindparam(col)
+            col: _strip_nulls(postgres, sa.bindparam(col)) if col == json_col else sa.bindparam(col)
             for col in cols
         }
-        stmt = sqlite.insert(table).values(values)
+        stmt = (postgresql.insert if postgres else sqlite.insert)(table).values(values)
     if do_nothing:
         return stmt.on_conflict_do_nothing(index_elements=[plan.key])
     excluded = stmt.excluded
@@ -218,8 +242,10 @@ def _upsert_statement(
 
 
 def _count_existing(conn: Connection, plan: _Plan, keys: pl.Series) -> int:
-    table = plan.table
-    key = table.c[plan.key]
+    key = plan.table.c[plan.key]
+    if _sql.is_postgres(conn):  # only for small writes: a few bound keys
+        stmt = sa.select(sa.func.count()).where(key.in_(keys.to_list()))
+        return int(conn.execute(stmt).scalar_one())
     ids = json.dumps(keys.to_list())
     stmt = sa.select(sa.func.count()).where(
         key.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(sa.literal(ids))))
@@ -242,7 +268,7 @@ def _upsert(
         return WriteCounts(unchanged=seen)
     duplicates = seen - values.height
     try:
-        if _sql.is_postgres(conn):
+        if not _sql.plain_write(conn, values.height):
             with _sql.temp_table(conn, plan.table, cols) as tmp:
                 _sql.copy_in(conn, tmp.name, values)
                 existing = 0
@@ -256,7 +282,7 @@ def _upsert(
         else:
             existing = 0 if do_nothing else _count_existing(conn, plan, values[plan.key])
             stmt = _upsert_statement(conn, plan, cols, None, do_nothing=do_nothing)
-            written = _sql.executemany(conn, _sql.compile_positional(conn, stmt), values)
+            written = _sql.execute_rows(conn, stmt, values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, f"a write to {plan.table.name}") from exc
     if do_nothing:
@@ -369,11 +395,11 @@ def append_stage_history(conn: Connection, frame: pl.DataFrame) -> int:
     cols = [col for col in frame.columns if col in t.stage_history.columns and col != "id"]
     values = frame.select(_sql.sql_values(frame, cols, postgres=postgres, ids=ID_COLUMNS))
     try:
-        if postgres:
+        if not _sql.plain_write(conn, values.height):
             _sql.copy_in(conn, t.stage_history.name, values)
             return values.height
         stmt = sa.insert(t.stage_history).values({col: sa.bindparam(col) for col in cols})
-        return _sql.executemany(conn, _sql.compile_positional(conn, stmt), values)
+        return _sql.execute_rows(conn, stmt, values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, "a write to stage_history") from exc
 
@@ -403,7 +429,7 @@ def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | 
     sets = [*cols[1:], "updated_at"]
     leads = t.leads
     try:
-        if postgres:
+        if not _sql.plain_write(conn, values.height):
             with _sql.temp_table(conn, leads, [*cols, "updated_at"]) as tmp:
                 _sql.copy_in(conn, tmp.name, values)
                 _sql.analyze(conn, tmp.name)
@@ -419,7 +445,7 @@ def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | 
             .where(leads.c.lead_id == sa.bindparam("v_lead_id"))
         )
         renamed = values.rename({col: f"v_{col}" for col in values.columns})
-        return _sql.executemany(conn, _sql.compile_positional(conn, update), renamed)
+        return _sql.execute_rows(conn, update, renamed)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, "an update of leads") from exc
 
