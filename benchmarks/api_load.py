@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -461,6 +462,10 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.dispose()
+    if args.keep:
+        print(f"  kept: {workdir} (server log, acknowledgements, SQLite store)")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
@@ -470,6 +475,9 @@ def main() -> None:
     parser.add_argument("--batch-seconds", type=float, default=20.0)
     parser.add_argument("--accounts", type=int, default=400, help="× 5 leads each")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each run's folder (it is removed after a run)"
+    )
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
