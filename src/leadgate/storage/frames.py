@@ -69,8 +69,15 @@ def _fetch(
     where: Sequence[str] = (),
     params: Sequence[object] = (),
     order_by: str | None = None,
+    *,
+    stream: bool = True,
 ) -> pl.DataFrame:
-    """Select ``names`` from ``table`` into a frame with the final dtypes (JSON as text)."""
+    """Select ``names`` from ``table`` into a frame with the final dtypes (JSON as text).
+
+    On PostgreSQL the rows stream with COPY, which pays off for many rows but costs about a
+    millisecond per call in round trips; ``stream=False`` runs one plain query instead (for
+    a handful of rows, e.g. the service's small reads).
+    """
     postgres = _sql.is_postgres(conn)
     kinds = {name: _kind(table.c[name]) for name in names}
     items = ", ".join(_select_item(name, kinds[name], postgres) for name in names)
@@ -81,7 +88,14 @@ def _fetch(
     if order_by:
         sql += f" ORDER BY {order_by}"
     schema = {name: _READ_TYPES[kinds[name]] for name in names}
-    if postgres:
+    if postgres and not stream:
+        cursor = _sql.driver_connection(conn).cursor()
+        try:
+            cursor.execute(sql, list(params))
+            frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        finally:
+            cursor.close()
+    elif postgres:
         import psycopg
 
         raw = _sql.driver_connection(conn)

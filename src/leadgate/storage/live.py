@@ -18,15 +18,10 @@ from sqlalchemy.engine import Connection
 from leadgate.storage import _sql
 from leadgate.storage import tables as t
 from leadgate.storage.frames import (
-    _READ_TYPES,
     _expand_json,
     _fetch,
-    _fetch_sqlite,
-    _final,
     _ids_filter,
-    _kind,
     _names,
-    _select_item,
 )
 
 OUTBOX_COLUMNS = ("message_id", "kind", "payload", "created_at")
@@ -42,33 +37,8 @@ def fetch_few(
     params: Sequence[object] = (),
     order_by: str | None = None,
 ) -> pl.DataFrame:
-    """Like ``_fetch`` (same columns and types) for a handful of rows: one plain query.
-
-    On PostgreSQL ``_fetch`` streams with COPY, which pays off for many rows but costs
-    about a millisecond per call in round trips; ingest makes several small reads per group.
-    """
-    postgres = _sql.is_postgres(conn)
-    kinds = {name: _kind(table.c[name]) for name in names}
-    items = ", ".join(_select_item(name, kinds[name], postgres) for name in names)
-    # Identifiers come from our own table metadata; values are always bound parameters.
-    sql = f'SELECT {items} FROM "{table.name}"'  # noqa: S608
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    if order_by:
-        sql += f" ORDER BY {order_by}"
-    schema = {name: _READ_TYPES[kinds[name]] for name in names}
-    if postgres:
-        cursor = _sql.driver_connection(conn).cursor()
-        try:
-            cursor.execute(sql, list(params))
-            frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
-        finally:
-            cursor.close()
-    else:
-        frame = _fetch_sqlite(conn, sql, params, schema)
-    return frame.with_columns(
-        *(_final(name, kinds[name]) for name in names if kinds[name] in ("ts", "bool"))
-    )
+    """Like ``_fetch`` (same columns and types) for a handful of rows: one plain query."""
+    return _fetch(conn, table, names, where, params, order_by, stream=False)
 
 
 def live_lead_ids(conn: Connection, lead_ids: Sequence[str]) -> pl.Series:
