@@ -18,6 +18,7 @@ inactive reps (``eligible`` false) offer none either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -78,6 +79,8 @@ ASSIGNMENT_SCHEMA: Final = pl.Schema(
     }
 )
 _ORDER: Final = "__order"
+#: Routing runs on a few leads at a time: planning optimisations cost more than they save.
+_PLAIN: Final = pl.QueryOptFlags.none()
 _K: Final = "__k"
 
 
@@ -106,16 +109,25 @@ def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
     ``leads`` needs the fields of :func:`routing_fields` (missing ones count as missing
     values) and ``segment`` when a condition uses a threshold. No match gives nulls.
     """
+    return _matched(leads.lazy(), leads.columns, model).collect(
+        engine="in-memory", optimizations=_PLAIN
+    )
+
+
+def _matched(
+    leads: pl.LazyFrame, columns: Sequence[str], model: QualificationModel, *carried: pl.Expr
+) -> pl.LazyFrame:
+    """:func:`match_rules` as a lazy frame, with the ``carried`` columns after ``lead_id``."""
     ctx = ExprContext(threshold=lambda ref: threshold_expr(model, ref))
-    absent = [f for f in routing_fields(model) if f not in leads.columns]
+    absent = [f for f in routing_fields(model) if f not in columns]
     frame = leads.with_columns(pl.lit(None).alias(name) for name in absent)
-    if model.routing.rules and c.SEGMENT not in frame.columns:
+    if model.routing.rules and c.SEGMENT not in columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c.SEGMENT))
     rule_id: pl.Expr = pl.lit(None, pl.String)
     for rule in reversed(model.routing.rules):
         test = pl.lit(True) if rule.when is None else to_expr(rule.when, ctx)
         rule_id = pl.when(test).then(pl.lit(rule.id)).otherwise(rule_id)
-    rules = pl.DataFrame(
+    rules = pl.LazyFrame(
         {
             RULE_ID: [r.id for r in model.routing.rules],
             TEAM_ID: [r.team for r in model.routing.rules],
@@ -123,7 +135,7 @@ def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
         },
         schema={RULE_ID: pl.String, TEAM_ID: pl.String, METHOD: pl.String},
     )
-    matched = frame.select(pl.col(c.LEAD_ID).cast(pl.String), rule_id.alias(RULE_ID))
+    matched = frame.select(pl.col(c.LEAD_ID).cast(pl.String), rule_id.alias(RULE_ID), *carried)
     return matched.join(rules, on=RULE_ID, how="left", maintain_order="left")
 
 
@@ -150,26 +162,33 @@ def assign(
     Returns:
         The assignments, in the order of ``leads``, and the teams' new cursors.
     """
-    roster = roster.select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items())
-    load = _frame(load, LOAD_SCHEMA)
-    cursors = _frame(cursors, CURSOR_SCHEMA)
+    # One lazy plan collected once: the service routes a handful of leads at a time, where
+    # the fixed cost of each eager step would outweigh the work.
+    reps = roster.lazy().select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items()).cache()
+    loads = _frame(load, LOAD_SCHEMA)
+    last_reps = _frame(cursors, CURSOR_SCHEMA)
     owners = _frame(account_owners, ACCOUNT_OWNER_SCHEMA).unique(c.ACCOUNT_ID, keep="first")
-    if c.ACCOUNT_ID not in leads.columns:
-        leads = leads.with_columns(pl.lit(None, pl.String).alias(c.ACCOUNT_ID))
-    matched = match_rules(leads, model).with_columns(
-        leads.get_column(c.ACCOUNT_ID).cast(pl.String).alias(c.ACCOUNT_ID),
+    frame, columns = leads.lazy(), leads.columns
+    if c.ACCOUNT_ID not in columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c.ACCOUNT_ID))
+        columns = [*columns, c.ACCOUNT_ID]
+    matched = _matched(
+        frame,
+        columns,
+        model,
+        pl.col(c.ACCOUNT_ID).cast(pl.String),
         pl.int_range(pl.len()).alias(_ORDER),
-    )
+    ).select(c.LEAD_ID, RULE_ID, TEAM_ID, METHOD, c.ACCOUNT_ID, _ORDER)
     sticky = model.routing.account_ownership
-    matched = _account_owners(matched, owners, roster) if sticky else _no_owner(matched)
+    matched = _account_owners(matched, owners, reps) if sticky else _no_owner(matched)
     follower = (
         pl.col(c.ACCOUNT_ID).is_not_null()
         & (pl.col(_ORDER) != pl.col(_ORDER).min().over(c.ACCOUNT_ID))
         & pl.lit(sticky)
         & pl.col("__sticky_owner").is_null()
     )
-    matched = matched.with_columns(follower.alias("__follower"))
-    queue = matched.filter(pl.col("__sticky_owner").is_null() & ~pl.col("__follower"))
+    matched = matched.with_columns(follower.alias("__follower")).cache()
+    queue = matched.filter(pl.col("__sticky_owner").is_null() & ~pl.col("__follower")).cache()
     sticky_load = (
         matched.filter(pl.col("__sticky_owner").is_not_null())
         .group_by("__sticky_owner")
@@ -177,31 +196,35 @@ def assign(
         .rename({"__sticky_owner": OWNER_ID})
         .cast({ASSIGNED: pl.Int64})
     )
-    load = pl.concat([load, sticky_load]).group_by(OWNER_ID).agg(pl.col(ASSIGNED).sum())
-    routed, new_cursors = _fill_slots(queue, roster, load, cursors)
-    return RoutingResult(_assemble(matched, routed, roster, model.routing.escalate_to), new_cursors)
+    loads = pl.concat([loads, sticky_load]).group_by(OWNER_ID).agg(pl.col(ASSIGNED).sum())
+    routed, new_cursors = _fill_slots(queue, reps, loads, last_reps)
+    assignments = _assemble(matched, routed, reps, model.routing.escalate_to)
+    done, turned = pl.collect_all(
+        [assignments, new_cursors], engine="in-memory", optimizations=_PLAIN
+    )
+    return RoutingResult(done, turned)
 
 
-def _frame(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+def _frame(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.LazyFrame:
     if frame is None:
-        return pl.DataFrame(schema=schema)
-    return frame.select(pl.col(n).cast(t) for n, t in schema.items())
+        return pl.LazyFrame(schema=schema)
+    return frame.lazy().select(pl.col(n).cast(t) for n, t in schema.items())
 
 
-def _no_owner(matched: pl.DataFrame) -> pl.DataFrame:
+def _no_owner(matched: pl.LazyFrame) -> pl.LazyFrame:
     return matched.with_columns(pl.lit(None, pl.String).alias("__sticky_owner"))
 
 
 def _account_owners(
-    matched: pl.DataFrame, owners: pl.DataFrame, roster: pl.DataFrame
-) -> pl.DataFrame:
+    matched: pl.LazyFrame, owners: pl.LazyFrame, roster: pl.LazyFrame
+) -> pl.LazyFrame:
     """Attach the account's owner when that rep can take leads (ownership beats capacity)."""
     able = roster.filter(pl.col(ELIGIBLE)).select(OWNER_ID)
     usable = owners.join(able, on=OWNER_ID, how="semi").rename({OWNER_ID: "__sticky_owner"})
     return matched.join(usable, on=c.ACCOUNT_ID, how="left", maintain_order="left")
 
 
-def _rotation(roster: pl.DataFrame, cursors: pl.DataFrame) -> pl.DataFrame:
+def _rotation(roster: pl.LazyFrame, cursors: pl.LazyFrame) -> pl.LazyFrame:
     """Eligible reps with ``__rot``: their turn order after the team's cursor (0 = next)."""
     last = cursors.join(
         roster.select(OWNER_ID, pl.col(POSITION).alias("__last_pos")),
@@ -219,8 +242,8 @@ def _rotation(roster: pl.DataFrame, cursors: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fill_slots(
-    queue: pl.DataFrame, roster: pl.DataFrame, load: pl.DataFrame, cursors: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    queue: pl.LazyFrame, roster: pl.LazyFrame, load: pl.LazyFrame, cursors: pl.LazyFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Match each team's queued leads with the team's slots, in rank order."""
     demand = (
         queue.filter(pl.col(TEAM_ID).is_not_null())
@@ -243,8 +266,10 @@ def _fill_slots(
         .otherwise(True)
     )
     slots = pl.min_horizontal(remaining.fill_null(pl.col("__demand")), pl.col("__demand"))
-    reps = reps.filter(usable.fill_null(False)).with_columns(
-        pl.int_ranges(0, slots.cast(pl.Int64)).alias("__j")
+    reps = (
+        reps.filter(usable.fill_null(False))
+        .with_columns(pl.int_ranges(0, slots.cast(pl.Int64)).alias("__j"))
+        .cache()
     )
     j = pl.col("__j").cast(pl.Float64)
     used = pl.col(ASSIGNED).cast(pl.Float64) + j + 1.0
@@ -270,24 +295,25 @@ def _fill_slots(
         reps.select(TEAM_ID).unique().with_columns(pl.lit(True).alias("__has_reps")),
         on=TEAM_ID,
         how="left",
-    )
+    ).cache()
     last = (
         routed.filter(pl.col(OWNER_ID).is_not_null())
         .sort(_K)
         .group_by(TEAM_ID)
         .agg(pl.col(OWNER_ID).last().alias(LAST_OWNER_ID))
     )
-    new_cursors = (
-        cursors.join(last, on=TEAM_ID, how="anti")
-        .vstack(last.select(pl.col(n).cast(t) for n, t in CURSOR_SCHEMA.items()))
-        .sort(TEAM_ID)
-    )
+    new_cursors = pl.concat(
+        [
+            cursors.join(last, on=TEAM_ID, how="anti"),
+            last.select(pl.col(n).cast(t) for n, t in CURSOR_SCHEMA.items()),
+        ]
+    ).sort(TEAM_ID)
     return routed.select(_ORDER, OWNER_ID, "__has_reps"), new_cursors
 
 
 def _assemble(
-    matched: pl.DataFrame, routed: pl.DataFrame, roster: pl.DataFrame, escalate_to: str | None
-) -> pl.DataFrame:
+    matched: pl.LazyFrame, routed: pl.LazyFrame, roster: pl.LazyFrame, escalate_to: str | None
+) -> pl.LazyFrame:
     frame = matched.join(routed, on=_ORDER, how="left")
     # followers take what the first lead of their account got
     first = frame.filter(~pl.col("__follower")).select(
@@ -360,7 +386,7 @@ def next_reps(
         ``lead_id, owner_id`` (null when nobody else in the team can take it).
     """
     roster = roster.select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items())
-    load = _frame(load, LOAD_SCHEMA)
+    load = _frame(load, LOAD_SCHEMA).collect(engine="in-memory", optimizations=_PLAIN)
     able = (
         roster.join(load, on=OWNER_ID, how="left")
         .filter(

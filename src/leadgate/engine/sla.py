@@ -9,6 +9,7 @@ cumulative working seconds before each; an as-of join finds the working seconds 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,8 @@ SECONDS: Final = "seconds"
 WORKING: Final = "working"
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UTC = pl.Datetime("us", "UTC")
+#: Due times are worked out for a few clocks at a time: query optimisation costs more.
+_PLAIN: Final = pl.QueryOptFlags.none()
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,26 @@ def working_intervals(calendar: TeamCalendar, first: date, last: date) -> pl.Dat
     sorted, with the working seconds of the frame's intervals before (``cum_before``) and up to
     the end of (``cum_end``) each one.
     """
+    return _layout(calendar, first, last).clone()
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(calendar: TeamCalendar, first: date, last: date) -> pl.DataFrame:
+    """:func:`working_intervals`, kept: a pure function of a frozen calendar and two dates.
+
+    Every clock started on the same day lays out the same intervals (the service starts a
+    few clocks per request group), so they are built once per team and day. Callers never
+    modify the frame (the public function hands out a copy).
+    """
     schema = pl.Schema(
         {"start": _UTC, "end": _UTC, "cum_before": pl.Int64(), "cum_end": pl.Int64()}
     )
     if not calendar.hours or last < first:
         return pl.DataFrame(schema=schema)
-    days = pl.DataFrame({"day": pl.date_range(first, last, "1d", eager=True)}).with_columns(
+    days = pl.LazyFrame({"day": pl.date_range(first, last, "1d", eager=True)}).with_columns(
         pl.col("day").dt.weekday().alias("weekday")
     )
-    hours = pl.DataFrame(
+    hours = pl.LazyFrame(
         {
             "weekday": [h[0] for h in calendar.hours],
             "from_s": [_seconds(h[1]) for h in calendar.hours],
@@ -69,7 +83,7 @@ def working_intervals(calendar: TeamCalendar, first: date, last: date) -> pl.Dat
         },
         schema=pl.Schema({"weekday": pl.Int8(), "from_s": pl.Int64(), "to_s": pl.Int64()}),
     )
-    holidays = pl.DataFrame({"day": list(calendar.holidays)}, schema={"day": pl.Date})
+    holidays = pl.LazyFrame({"day": list(calendar.holidays)}, schema={"day": pl.Date})
     local = (
         days.join(hours, on="weekday", how="inner")
         .join(holidays, on="day", how="anti")
@@ -83,16 +97,17 @@ def working_intervals(calendar: TeamCalendar, first: date, last: date) -> pl.Dat
         )
         return aware.dt.convert_time_zone("UTC")
 
-    frame = (
+    length = (pl.col("end") - pl.col("start")).dt.total_seconds()
+    return (
         local.select(at("from_s").alias("start"), at("to_s").alias("end"))
         .drop_nulls()
         .filter(pl.col("end") > pl.col("start"))
         .sort("start")
-    )
-    length = (pl.col("end") - pl.col("start")).dt.total_seconds()
-    return frame.with_columns(
-        (length.cum_sum() - length).cast(pl.Int64).alias("cum_before"),
-        length.cum_sum().cast(pl.Int64).alias("cum_end"),
+        .with_columns(
+            (length.cum_sum() - length).cast(pl.Int64).alias("cum_before"),
+            length.cum_sum().cast(pl.Int64).alias("cum_end"),
+        )
+        .collect(engine="in-memory", optimizations=_PLAIN)
     )
 
 
@@ -108,52 +123,79 @@ def due_times(clocks: pl.DataFrame, calendars: dict[str, TeamCalendar] | None = 
         ``due_at`` per row, in the order of ``clocks``.
     """
     calendars = calendars or {}
-    frame = clocks.select(
-        pl.col(STARTED_AT).cast(_UTC),
-        pl.col(SECONDS).cast(pl.Int64),
-        pl.col(WORKING).cast(pl.Boolean),
-        pl.col(TEAM_ID).cast(pl.String),
-    ).with_row_index("__row")
+    # A few unoptimised queries (the inputs, each team's bounds, one per team, the result):
+    # the service computes due times for a few clocks at a time, where each eager step's
+    # fixed cost is what counts.
+    frame = (
+        clocks.lazy()
+        .select(
+            pl.col(STARTED_AT).cast(_UTC),
+            pl.col(SECONDS).cast(pl.Int64),
+            pl.col(WORKING).cast(pl.Boolean),
+            pl.col(TEAM_ID).cast(pl.String),
+        )
+        .with_row_index("__row")
+        .collect(engine="in-memory", optimizations=_PLAIN)
+    )
     calendar_due = pl.col(STARTED_AT) + pl.duration(seconds=pl.col(SECONDS))
     has_calendar = pl.col(TEAM_ID).is_in(list(calendars)).fill_null(False)
-    plain = frame.filter(~(pl.col(WORKING) & has_calendar)).select(
-        "__row", calendar_due.alias(DUE_AT)
+    in_calendar = pl.col(WORKING) & has_calendar
+    parts = [frame.lazy().filter(~in_calendar).select("__row", calendar_due.alias(DUE_AT))]
+    bounds = (
+        frame.lazy()
+        .filter(in_calendar)
+        .group_by(TEAM_ID)
+        .agg(
+            pl.col(STARTED_AT).min().alias("__first"),
+            pl.col(STARTED_AT).max().alias("__last"),
+            pl.col(SECONDS).max().alias("__most"),
+        )
+        .collect(engine="in-memory", optimizations=_PLAIN)
     )
-    parts = [plain]
-    working = frame.filter(pl.col(WORKING) & has_calendar)
-    for (team,), group in working.group_by(TEAM_ID):
-        parts.append(_working_due(group, calendars[str(team)]))
-    return pl.concat(parts).sort("__row").get_column(DUE_AT).cast(_UTC)
+    teams = bounds.to_dict(as_series=False)  # one row per team
+    for team, first, last, most in zip(
+        teams[TEAM_ID], teams["__first"], teams["__last"], teams["__most"], strict=True
+    ):
+        group = frame.lazy().filter(in_calendar & (pl.col(TEAM_ID) == team))
+        parts.append(_working_due(group, calendars[str(team)], first, last, most))
+    return (
+        pl.concat(parts)
+        .sort("__row")
+        .collect(engine="in-memory", optimizations=_PLAIN)
+        .get_column(DUE_AT)
+        .cast(_UTC)
+    )
 
 
-def _working_due(group: pl.DataFrame, calendar: TeamCalendar) -> pl.DataFrame:
+def _working_due(
+    group: pl.LazyFrame, calendar: TeamCalendar, first: datetime, last: datetime, most: int
+) -> pl.LazyFrame:
+    """Due times of one team's working-time clocks (started between ``first`` and ``last``,
+    the longest ``most`` seconds)."""
     if calendar.weekly_seconds <= 0:
         return group.select("__row", pl.lit(None, _UTC).alias(DUE_AT))
-    first = group.get_column(STARTED_AT).min()
-    last = group.get_column(STARTED_AT).max()
-    most = group.get_column(SECONDS).max()
-    assert isinstance(first, datetime)
-    assert isinstance(last, datetime)
-    weeks = math.ceil(int(most) / calendar.weekly_seconds)  # type: ignore[arg-type]
+    weeks = math.ceil(most / calendar.weekly_seconds)
     span = 7 * weeks + 8 + len(calendar.holidays)
+    due = pl.col("start") + pl.duration(seconds=pl.col("__target") - pl.col("cum_before"))
     while True:
-        intervals = working_intervals(
+        intervals = _layout(
             calendar, first.date() - timedelta(days=2), last.date() + timedelta(days=span)
         )
-        elapsed = _elapsed(group, intervals)
+        found = (
+            _elapsed(group, intervals.lazy())
+            .sort("__target")
+            .join_asof(intervals.lazy(), left_on="__target", right_on="cum_end", strategy="forward")
+            .select("__row", "__target", due.alias(DUE_AT))
+            .collect(engine="in-memory", optimizations=_PLAIN)
+        )
         worked = intervals.get_column("cum_end").max()
-        needed = elapsed.get_column("__target").max()
+        needed = found.get_column("__target").max()
         if worked is not None and needed is not None and needed <= worked:  # type: ignore[operator]
-            break
+            return found.lazy().select("__row", DUE_AT)
         span *= 2
-    found = elapsed.sort("__target").join_asof(
-        intervals, left_on="__target", right_on="cum_end", strategy="forward"
-    )
-    due = pl.col("start") + pl.duration(seconds=pl.col("__target") - pl.col("cum_before"))
-    return found.select("__row", due.alias(DUE_AT))
 
 
-def _elapsed(group: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
+def _elapsed(group: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
     """Working seconds of the laid-out calendar before each start, plus the clock's target."""
     located = group.sort(STARTED_AT).join_asof(
         intervals, left_on=STARTED_AT, right_on="start", strategy="backward"

@@ -152,3 +152,21 @@ def test_next_rep_skips_the_current_owner_absent_and_full_reps():
         {"lead_id": ["1", "2", "3"], "team_id": ["sdr", "sdr", "zz"], "owner_id": ["a", "d", "a"]}
     )
     assert next_reps(current, team, load)["owner_id"].to_list() == ["d", "a", None]
+
+
+def test_leads_without_account_or_rule_fields_are_routed_as_if_those_were_empty(model):
+    reps = roster([("a", "sdr", 1, 1.0, None, True), ("b", "sdr", 2, 1.0, None, True)])
+    bare = leads(3, country=["DE", "FR", None])  # no account_id or segment column at all
+    empty = leads(
+        3,
+        country=["DE", "FR", None],
+        account_id=pl.Series([None] * 3, dtype=pl.String),
+        segment=pl.Series([None] * 3, dtype=pl.String),
+    )
+    got, expected = assign(bare, model, reps), assign(empty, model, reps)
+    assert got.assignments.equals(expected.assignments)
+    assert got.cursors.equals(expected.cursors)
+    # a missing country matches no rule; the others take turns in the catch-all team
+    assert got.assignments["rule_id"].to_list() == ["rest", "rest", None]
+    assert owners(got) == ["a", "b", None]
+    assert got.cursors.to_dicts() == [{"team_id": "sdr", "last_owner_id": "b"}]

@@ -112,3 +112,29 @@ def test_attainment_counts_met_breached_and_open():
     assert (row["met"], row["breached"], row["open"]) == (1, 1, 2)
     assert row["attainment"] == 0.5
     assert row["median_response_s"] == (3600 + 6 * 3600) / 2
+
+
+def test_laid_out_intervals_are_handed_out_as_copies():
+    first = working_intervals(BERLIN, date(2026, 3, 30), date(2026, 4, 10))
+    expected = first.clone()
+    first.insert_column(0, pl.Series("scribble", [0] * first.height))
+    again = working_intervals(BERLIN, date(2026, 3, 30), date(2026, 4, 10))
+    assert again.equals(expected)
+    # 11:00 in Berlin (summer time) + 4 working hours
+    assert due([(utc(2026, 3, 30, 9), 4 * 3600, True, "de")]) == [utc(2026, 3, 30, 13)]
+
+
+def test_clocks_of_several_teams_and_kinds_keep_their_order():
+    rows = [
+        (utc(2026, 4, 2, 15), 4 * 3600, True, "de"),  # Thursday 17:00 Berlin: over Good Friday
+        (utc(2026, 4, 2, 15), 4 * 3600, False, "de"),  # calendar time
+        (utc(2026, 4, 2, 15), 4 * 3600, True, "ny"),
+        (utc(2026, 4, 2, 15), 4 * 3600, True, None),  # no team: around the clock
+        (utc(2026, 4, 2, 15), 30 * 24 * 3600, True, "ny"),  # a long budget lays out more weeks
+    ]
+    got = due(rows)
+    assert got[0] == utc(2026, 4, 6, 11)  # Easter Monday is not a holiday of this calendar
+    assert got[1] == got[3] == utc(2026, 4, 2, 19)
+    assert got[2] == utc(2026, 4, 2, 19)  # 11:00 in New York + 4 working hours
+    assert got[4] == due([rows[4]])[0]
+    assert due(rows[::-1]) == got[::-1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
 import pytest
@@ -151,3 +151,28 @@ def test_applying_the_moves_and_running_again_changes_nothing():
         include_nulls=False,
     )
     assert auto_transitions(updated, scores, as_of=AT).height == 0
+
+
+def test_a_moment_with_another_offset_is_the_same_instant_in_utc():
+    state, scores = case_frames()
+    in_utc = auto_transitions(state, scores, as_of=AT, recheck_days=30).sort("lead_id")
+    berlin = AT.astimezone(timezone(timedelta(hours=2)))
+    elsewhere = auto_transitions(state, scores, as_of=berlin, recheck_days=30).sort("lead_id")
+    assert elsewhere.schema["recheck_at"] == pl.Datetime("us", "UTC")
+    assert elsewhere.equals(in_utc)
+
+
+def test_a_recycled_lead_is_due_again_exactly_at_its_recheck_moment():
+    state = pl.DataFrame(
+        {"lead_id": [1, 2], "stage": ["recycled", "recycled"], "recheck_at": [AT, AT]},
+        schema_overrides={"recheck_at": pl.Datetime("us", "UTC")},
+    )
+    scores = pl.DataFrame(
+        {"lead_id": [1, 2], "stage": ["mql", "pql"], "exclusion_reason": [None, None]},
+        schema_overrides={"exclusion_reason": pl.String},
+    )
+    before = auto_transitions(state, scores, as_of=AT - timedelta(microseconds=1))
+    assert before.height == 0
+    moves = auto_transitions(state, scores, as_of=AT).sort("lead_id")
+    assert moves["to_stage"].to_list() == ["mql", "pql"]
+    assert moves["reason"].to_list() == ["requalified", "requalified"]
