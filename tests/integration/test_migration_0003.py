@@ -50,7 +50,7 @@ def _populate_0002(engine: Engine) -> None:
 def test_upgrade_a_populated_0002_database(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine, "0002_routing_sla")
     _populate_0002(empty_engine)
-    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine, "0003_service")
     assert migrate.current_revision(empty_engine) == "0003_service"
     with empty_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT email FROM leads")).scalar_one() == "a@b.example"

@@ -16,7 +16,8 @@ from leadgate.storage.tables import metadata
 def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
     assert migrate.current_revision(empty_engine) is None
     migrate.upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == migrate.head_revision() == "0003_service"
+    head = migrate.head_revision()
+    assert migrate.current_revision(empty_engine) == head == "0004_event_generation"
     names = set(sa.inspect(empty_engine).get_table_names())
     assert set(metadata.tables) <= names
 
@@ -41,7 +42,7 @@ def test_require_current_on_empty_database(empty_engine: Engine) -> None:
     error = info.value
     assert error.code == "db_not_migrated"
     assert error.current is None
-    assert "0003_service" in str(error)
+    assert "0004_event_generation" in str(error)
     assert "leadgate db upgrade" in error.hint
 
 

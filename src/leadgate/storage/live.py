@@ -27,6 +27,8 @@ from leadgate.storage.frames import (
 OUTBOX_COLUMNS = ("message_id", "kind", "payload", "created_at")
 FEW_LEADS = 100
 """Up to this many leads, their events are read with a plain query rather than COPY."""
+FEW_EVENTS = 1_000
+"""Up to this many events (by id), a plain query rather than COPY."""
 
 
 def fetch_few(
@@ -74,15 +76,54 @@ def read_scoring_events(
     Ingest rescores every event of the leads a group names; leaving out the event ids and
     the properties no rule reads saves most of the read.
     """
-    where, params = _ids_filter(conn, "lead_id", list(lead_ids))
+    return _scoring_events(conn, "lead_id", lead_ids, fields, few=len(lead_ids) <= FEW_LEADS)
+
+
+def read_scoring_events_by_id(
+    conn: Connection, event_ids: Sequence[str], fields: Sequence[str]
+) -> pl.DataFrame:
+    """Like :func:`read_scoring_events` for the stored events among ``event_ids``."""
+    return _scoring_events(conn, "event_id", event_ids, fields, few=len(event_ids) <= FEW_EVENTS)
+
+
+def _scoring_events(
+    conn: Connection, column: str, ids: Sequence[str], fields: Sequence[str], *, few: bool
+) -> pl.DataFrame:
+    where, params = _ids_filter(conn, column, list(ids))
     base = ["lead_id", "event_type", "occurred_at"]
-    fetch = fetch_few if len(lead_ids) <= FEW_LEADS else _fetch
+    fetch = fetch_few if few else _fetch
     frame = fetch(conn, t.events, [*base, "properties"] if fields else base, where, params)
     if not fields:
         return frame
     frame = _expand_json(frame, "properties")
     wanted = set(fields)
     return frame.select([*base, *[name for name in frame.columns if name in wanted]])
+
+
+def claim_events_generation(conn: Connection) -> int:
+    """Take the events generation for this transaction and return its value.
+
+    The counter moves with every write to ``events`` (triggers, migration 0004). Claiming
+    it is a write: on PostgreSQL it locks the counter's row until the transaction ends, so
+    any other writer of events waits for it; on SQLite it starts the write transaction. A
+    copy of events checked against the value returned is therefore exact for the whole
+    transaction.
+    """
+    table = t.events_generation
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == 1)
+        .values(generation=table.c.generation)
+        .returning(table.c.generation)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def events_generation(conn: Connection) -> int:
+    """The events generation as this connection sees it (after its own writes)."""
+    table = t.events_generation
+    stmt = sa.select(table.c.generation).where(table.c.id == 1)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def event_receipts(conn: Connection, event_ids: Sequence[str]) -> pl.DataFrame:
@@ -152,10 +193,13 @@ def ping(conn: Connection) -> bool:
 
 
 __all__ = [
+    "FEW_EVENTS",
     "FEW_LEADS",
     "STATE_COLUMNS",
     "append_outbox",
+    "claim_events_generation",
     "event_receipts",
+    "events_generation",
     "fetch_few",
     "lead_states",
     "live_lead_ids",
@@ -163,4 +207,5 @@ __all__ = [
     "read_lead_assignments",
     "read_owner_leads",
     "read_scoring_events",
+    "read_scoring_events_by_id",
 ]

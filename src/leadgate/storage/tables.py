@@ -183,6 +183,18 @@ events = sa.Table(
     sa.Index(None, "lead_id", "occurred_at"),
 )
 
+events_generation = sa.Table(
+    "events_generation",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger(), nullable=False),
+)
+"""One row (``id`` 1) whose ``generation`` moves with every write to ``events`` (0004).
+
+Triggers keep it (per row on SQLite, per statement on PostgreSQL), whoever writes: a copy
+of events held outside the database is current exactly while the counter is unchanged.
+"""
+
 discovery_answers = sa.Table(
     "discovery_answers",
     metadata,
