@@ -10,14 +10,15 @@ start, so a stalled server cannot hide its queue):
 1. ``--seconds`` (60) of single-event ``POST /v1/events`` at ``--rate`` (300/s), with
    duplicates (an acknowledged event sent again) and retries (the same new event sent
    twice at once, as a client does after a timeout) mixed in: p50/p99 latency and errors.
-2. ``--batch-seconds`` (20) of ``POST /v1/events:batch`` with 1,000 events each, two in
-   flight: events per second.
+2. ``--batch-seconds`` (20) of ``POST /v1/events:batch`` with 1,000 events each,
+   ``--batch-clients`` (4) in flight, as a CRM sync client sending concurrent batches
+   does: events per second.
 3. Exactly-once: every acknowledged event id is stored, once.
 
 Usage::
 
     .venv/bin/python benchmarks/api_load.py [--seconds 60] [--rate 300]
-        [--batch-seconds 20] [--backends sqlite,postgresql]
+        [--batch-seconds 20] [--batch-clients 4] [--backends sqlite,postgresql]
 
 Figures are printed; nothing is asserted. Timings on a shared machine are noisy.
 """
@@ -201,7 +202,7 @@ async def _singles(url: str, token: str, leads: list[str], seconds: float, rate:
     }
 
 
-async def _batches(url: str, token: str, leads: list[str], seconds: float) -> dict:
+async def _batches(url: str, token: str, leads: list[str], seconds: float, clients: int) -> dict:
     host, port = _address(url)
     rng = random.Random(11)
     acked: list[str] = []
@@ -236,7 +237,7 @@ async def _batches(url: str, token: str, leads: list[str], seconds: float) -> di
                 errors.append(f"{status} {data[:120].decode(errors='replace')}")
         connection.close()
 
-    await asyncio.gather(worker(), worker())
+    await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - start
     return {
         "batches": len(latencies),
@@ -262,7 +263,7 @@ def _run(coroutine: Coroutine[Any, Any, dict]) -> dict:
 def drive(args: argparse.Namespace) -> None:
     leads = json.loads(Path(args.leads_file).read_text())
     singles = _run(_singles(args.url, args.token, leads, args.seconds, args.rate))
-    batches = _run(_batches(args.url, args.token, leads, args.batch_seconds))
+    batches = _run(_batches(args.url, args.token, leads, args.batch_seconds, args.batch_clients))
     Path(args.out).write_text(json.dumps({"singles": singles, "batches": batches}))
 
 
@@ -288,6 +289,23 @@ def _pg_database() -> tuple[str, object] | None:
         print(f"  PostgreSQL unavailable ({type(error).__name__}); skipped")
         return None
     return f"{PG_SERVER}/{name}", (admin, name)
+
+
+def store_url(name: str, workdir: Path) -> tuple[str, object | None] | None:
+    """The URL of a fresh store on ``name`` (``sqlite`` in ``workdir``, or ``postgresql``)
+    and what ``_drop`` needs to remove it afterwards; ``None`` when PostgreSQL is down."""
+    if name == "sqlite":
+        return f"sqlite:///{workdir / 'leadgate.db'}", None
+    return _pg_database()
+
+
+def drop_store(cleanup: Any) -> None:
+    """Remove a PostgreSQL store made by :func:`store_url` (nothing to do for SQLite)."""
+    if cleanup is not None:
+        admin, db = cleanup
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _prepare(url: str, accounts: int) -> tuple[list[str], str]:
@@ -384,14 +402,10 @@ def _verify(url: str, acked: set[str]) -> dict:
 def run_backend(name: str, args: argparse.Namespace) -> None:
     print(f"\n== {name} ==")
     workdir = Path(tempfile.mkdtemp(prefix=f"leadgate-load-{name}-"))
-    cleanup = None
-    if name == "sqlite":
-        url = f"sqlite:///{workdir / 'leadgate.db'}"
-    else:
-        made = _pg_database()
-        if made is None:
-            return
-        url, cleanup = made
+    store = store_url(name, workdir)
+    if store is None:
+        return
+    url, cleanup = store
     began = time.perf_counter()
     leads, token = _prepare(url, args.accounts)
     print(f"  store ready: {len(leads):,} leads ({time.perf_counter() - began:.1f} s)")
@@ -420,6 +434,8 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
                 str(args.rate),
                 "--batch-seconds",
                 str(args.batch_seconds),
+                "--batch-clients",
+                str(args.batch_clients),
             ],
             check=True,
         )
@@ -445,7 +461,8 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
     for sample in singles["error_samples"]:
         print(f"    error: {sample}")
     print(
-        f"  batches: {batches['batches']} × 1,000 events in {batches['elapsed']:.1f} s = "
+        f"  batches: {batches['batches']} × 1,000 events, {args.batch_clients} in flight, "
+        f"in {batches['elapsed']:.1f} s = "
         f"{batches['events_per_second']:,.0f} events/s (target 20,000); batch p50 "
         f"{batches['p50_batch_ms']:.0f} ms, p99 {batches['p99_batch_ms']:.0f} ms; "
         f"errors {batches['errors']}"
@@ -457,11 +474,7 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
         f"({check['stored_distinct']:,} distinct), {check['acknowledged_missing']} acknowledged "
         f"but missing, {check['stored_without_ack']} stored without an acknowledgement"
     )
-    if cleanup is not None:
-        admin, db = cleanup
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        admin.dispose()
+    drop_store(cleanup)
     if args.keep:
         print(f"  kept: {workdir} (server log, acknowledgements, SQLite store)")
     else:
@@ -473,6 +486,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--batch-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--batch-clients", type=int, default=4, help="batch requests in flight at once"
+    )
     parser.add_argument("--accounts", type=int, default=400, help="× 5 leads each")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(

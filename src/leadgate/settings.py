@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     rate_limit_per_second: Annotated[float, Field(gt=0)] = 1_000.0
     rate_limit_burst: Annotated[int, Field(ge=1)] = 2_000
     auth_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
-    ingest_group_size: Annotated[int, Field(ge=1, le=10_000)] = 200
+    ingest_group_size: Annotated[int, Field(ge=1, le=10_000)] = 4_000
     ingest_worker: Literal["process", "thread"] = "process"
     ingest_linger_ms: Annotated[float, Field(ge=0, le=1_000)] = 10.0
     sla_sweep_seconds: Annotated[float, Field(ge=0)] = 60.0

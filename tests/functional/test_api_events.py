@@ -281,3 +281,26 @@ def test_steady_field_types_score_a_few_leads_as_a_full_read_does(engine) -> Non
     narrow = score(*alone, model, as_of=START, explain_points=False).leads
     wide = score(*full, model, as_of=START, explain_points=False).leads
     assert narrow.select(wide.columns).equals(wide)
+
+
+def test_a_batch_answer_is_the_public_model_field_for_field(api: Api) -> None:
+    """The batch route serialises the service's receipts and lead states directly: their
+    fields must stay those of ``ReceiptPublic`` and ``LeadStatePublic``."""
+    from dataclasses import fields
+
+    from leadgate.api.schemas import BatchAckPublic, LeadStatePublic, ReceiptPublic
+    from leadgate.services.ingest import LeadState, Receipt
+
+    assert [f.name for f in fields(Receipt)] == list(ReceiptPublic.model_fields)
+    assert [f.name for f in fields(LeadState)] == list(LeadStatePublic.model_fields)
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    events = [api.event("b1", "L1"), api.event("b2", "L1"), api.event("b1", "L1")]
+    response = api.call("POST", "/v1/events:batch", who="ingest", json={"events": events})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    ack = BatchAckPublic.model_validate_json(response.content)
+    assert (ack.received, ack.stored, ack.duplicates) == (3, 2, 1)
+    assert [r.duplicate for r in ack.receipts] == [False, False, True]
+    assert ack.receipts[0].received_at == api.clock.now
+    assert [lead.lead_id for lead in ack.leads] == ["L1"]
+    assert response.json()["receipts"][0]["received_at"].endswith("Z")

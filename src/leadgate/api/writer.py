@@ -30,6 +30,7 @@ from leadgate.exceptions import LeadgateError, Problem
 from leadgate.services.database import open_database
 from leadgate.services.ingest import EventInput, IngestResult, ingest_events
 from leadgate.services.lifecycle import FieldTypes, load_stored_model
+from leadgate.services.scoring_history import HistoryCache
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -71,6 +72,7 @@ class IngestWriter:
     _executor: Executor | None = None
     _busy: bool = False
     _field_types: FieldTypes = field(default_factory=FieldTypes)
+    _history: HistoryCache = field(default_factory=HistoryCache)
 
     async def start(self) -> None:
         if self.worker == "process":
@@ -145,6 +147,7 @@ class IngestWriter:
                     now=self.clock(),
                     recheck_days=self.recheck_days,
                     field_types=self._field_types,
+                    history=self._history,
                 )
             # Shielded: a cancelled writer (shutdown) still finishes the group it started.
             began = time.perf_counter()
@@ -179,6 +182,7 @@ def _start_worker(database_url: str, model_path: str) -> None:
     _WORKER["engine"] = stack.enter_context(open_database(database_url))
     _WORKER["model"] = load_stored_model(Path(model_path)).model
     _WORKER["field_types"] = FieldTypes()
+    _WORKER["history"] = HistoryCache()
 
 
 def _ready() -> bool:
@@ -207,6 +211,7 @@ def _ingest_in_worker(
         now=now,
         recheck_days=recheck_days,
         field_types=_WORKER["field_types"],
+        history=_WORKER["history"],
     )
     return [_portable(result) for result in results]
 

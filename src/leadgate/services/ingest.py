@@ -15,6 +15,7 @@ bad request can only fail itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,8 @@ from leadgate.model import columns as c
 
 # The API creates and links accounts exactly as a file import does.
 from leadgate.services.importing import ACCOUNT_FIELDS, ensure_named_accounts, link_accounts
-from leadgate.services.lifecycle import AppliedScores, FieldTypes, rescore_leads
+from leadgate.services.lifecycle import AppliedScores, FieldTypes, HistoryReader, rescore_leads
+from leadgate.services.scoring_history import HistoryCache
 from leadgate.storage import (
     insert_events,
     read_leads,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
     from leadgate.model.compiled import QualificationModel
 
+log = logging.getLogger("leadgate.services.ingest")
 MAX_AHEAD: Final = timedelta(minutes=5)
 """How far in the future an event may be (clock skew between systems)."""
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
@@ -171,6 +174,7 @@ def ingest_events(
     now: datetime,
     recheck_days: int = 30,
     field_types: FieldTypes | None = None,
+    history: HistoryCache | None = None,
 ) -> list[IngestResult]:
     """Store a group of event requests and rescore their leads in one transaction.
 
@@ -182,13 +186,15 @@ def ingest_events(
         recheck_days: When a lead decays out of MQL, look again after this many days.
         field_types: Kept by a long-lived caller so that every group is scored with the
             same input shape (see :class:`~leadgate.services.lifecycle.FieldTypes`).
+        history: Kept by a long-lived caller (the service's single writer): the scoring
+            history of the leads it rescored, used while the store says it is current (see
+            :class:`~leadgate.services.scoring_history.HistoryCache`).
 
     Returns:
         One result per request, in order.
     """
     try:
-        with transaction(engine) as conn:
-            return _ingest(conn, model, requests, now, recheck_days, field_types)
+        return _ingest_committed(engine, model, requests, now, recheck_days, field_types, history)
     except Exception as error:
         if len(requests) == 1:
             return [IngestResult(error=error)]
@@ -196,10 +202,36 @@ def ingest_events(
     results: list[IngestResult] = []
     for request in requests:
         try:
-            with transaction(engine) as conn:
-                results += _ingest(conn, model, [request], now, recheck_days, field_types)
+            results += _ingest_committed(
+                engine, model, [request], now, recheck_days, field_types, history
+            )
         except Exception as error:  # reported to that request's caller only
             results.append(IngestResult(error=error))
+    return results
+
+
+def _ingest_committed(
+    engine: Engine,
+    model: QualificationModel,
+    requests: Sequence[Sequence[EventInput]],
+    now: datetime,
+    recheck_days: int,
+    field_types: FieldTypes | None,
+    history: HistoryCache | None,
+) -> list[IngestResult]:
+    try:
+        with transaction(engine) as conn:
+            results = _ingest(conn, model, requests, now, recheck_days, field_types, history)
+    except BaseException:
+        if history is not None:  # what this transaction read was rolled back with it
+            history.clear()
+        raise
+    if history is not None:
+        try:
+            history.commit()
+        except Exception as error:  # the group is committed: only the copy may be lost
+            history.clear()
+            log.error("history cache dropped after %s", type(error).__name__)
     return results
 
 
@@ -210,7 +242,10 @@ def _ingest(
     now: datetime,
     recheck_days: int,
     field_types: FieldTypes | None,
+    history: HistoryCache | None = None,
 ) -> list[IngestResult]:
+    if history is not None:  # first: it holds off every other writer of events
+        history.begin(conn, model.event_fields)
     wanted = sorted({event.lead_id for request in requests for event in request})
     known = set(live_lead_ids(conn, wanted).to_list())
     results: list[IngestResult | None] = [_unknown_leads(request, known) for request in requests]
@@ -228,8 +263,9 @@ def _ingest(
     for _, event in rows:
         if event.event_id not in before and event.event_id not in fresh:
             fresh[event.event_id] = event
-    if fresh:
-        insert_events(conn, _event_frame(list(fresh.values())), now=now)
+    inserted = _event_frame(list(fresh.values())) if fresh else None
+    if inserted is not None:
+        insert_events(conn, inserted, now=now)
     touched = sorted({event.lead_id for event in fresh.values()})
     states: dict[str, LeadState] = {}
     if touched:
@@ -242,9 +278,12 @@ def _ingest(
             recheck_days=recheck_days,
             action="auto",
             field_types=field_types,
+            history=None if history is None else _history_reader(history, fresh, inserted),
         )
         _route(conn, model, _unassigned_in_routed_stage(model, applied, touched), now)
         states = _states(conn, touched)
+    if history is not None:
+        history.finish(conn)
     for i in accepted:
         receipts = []
         for event in requests[i]:
@@ -259,6 +298,29 @@ def _ingest(
         leads = tuple(states[lead_id] for lead_id in named if lead_id in states)
         results[i] = IngestResult(tuple(receipts), leads)
     return [result if result is not None else IngestResult() for result in results]
+
+
+def _history_reader(
+    history: HistoryCache, fresh: Mapping[str, EventInput], inserted: pl.DataFrame | None
+) -> HistoryReader:
+    """The cache's reader, told which events this group inserted.
+
+    An event without any property is stored and read back as exactly its lead, type and
+    time, so those are handed over as a frame; the others are read back from the store.
+    """
+    bare = [
+        not e.properties or all(v is None for v in e.properties.values()) for e in fresh.values()
+    ]
+    with_properties = {
+        event_id: event.lead_id
+        for (event_id, event), plain in zip(fresh.items(), bare, strict=True)
+        if not plain
+    }
+    frame = None
+    if inserted is not None and any(bare):
+        base = inserted.select(c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT)
+        frame = base.filter(pl.Series(bare, dtype=pl.Boolean))
+    return history.reader(with_properties, frame)
 
 
 def _unknown_leads(request: Sequence[EventInput], known: set[str]) -> IngestResult | None:
@@ -474,14 +536,16 @@ def _unassigned_in_routed_stage(
         return touched
     if not stored.height or not model.routing.rules:
         return []
-    moved = applied.moves.select(pl.col(c.LEAD_ID).cast(pl.String), pl.col(TO_STAGE))
-    after = (
-        stored.select(pl.col(c.LEAD_ID).cast(pl.String), c.STAGE, "owner_id")
+    moved = applied.moves.lazy().select(pl.col(c.LEAD_ID).cast(pl.String), pl.col(TO_STAGE))
+    routable = (  # one unoptimised query: a group's few leads
+        stored.lazy()
+        .select(pl.col(c.LEAD_ID).cast(pl.String), c.STAGE, "owner_id")
         .join(moved, on=c.LEAD_ID, how="left")
-        .with_columns(pl.coalesce(TO_STAGE, c.STAGE).alias(TO_STAGE))
-    )
-    routable = after.filter(
-        pl.col(TO_STAGE).is_in(list(model.routing.stages)) & pl.col("owner_id").is_null()
+        .filter(
+            pl.coalesce(TO_STAGE, c.STAGE).is_in(list(model.routing.stages))
+            & pl.col("owner_id").is_null()
+        )
+        .collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
     )
     return sorted(set(routable.get_column(c.LEAD_ID).to_list()))
 

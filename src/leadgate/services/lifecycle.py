@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from leadgate.engine.inputs import utc_literal
 from leadgate.engine.score import score
 from leadgate.engine.transitions import (
     BECAME_AT,
@@ -72,6 +73,10 @@ _NO_MOVES: Final = pl.DataFrame(
         RECHECK_AT: pl.Datetime("us", "UTC"),
     }
 )
+HistoryReader = Callable[["Connection", list[str], Sequence[str]], pl.DataFrame]
+"""Reads the scoring events of some leads (see :func:`read_store_for`)."""
+#: Small queries run unoptimised: on a real-time group's few rows optimising costs more.
+_PLAIN: Final = pl.QueryOptFlags.none()
 _FEEDBACK: Final = {"accept": "accepted", "recycle": "rejected", "disqualify": "rejected"}
 
 
@@ -126,19 +131,24 @@ def read_store_for(
     *,
     field_types: FieldTypes | None = None,
     scoring_only: bool = False,
+    history: HistoryReader | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Like :func:`read_store` for some leads only: them, their accounts and their events.
 
     With ``field_types``, a custom field that is empty for all of these leads gets the type
     it had before (see :class:`FieldTypes`). With ``scoring_only``, the events hold only the
-    columns scoring reads (no event ids, only the properties the model names).
+    columns scoring reads (no event ids, only the properties the model names). With
+    ``history``, the events come from it instead (called with the connection, the lead ids
+    and the model's event fields; it must return what ``scoring_only`` reads).
     """
     leads = read_leads(conn, list(lead_ids))
     account_ids = leads.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
     accounts = read_accounts_for(conn, account_ids)
     if not accounts.height:  # the engine needs the account columns even when there are none
         accounts = read_accounts_for(conn, []).with_columns(pl.col(c.ACCOUNT_ID).cast(pl.String))
-    if scoring_only:
+    if history is not None:
+        events = history(conn, list(lead_ids), model.event_fields)
+    elif scoring_only:
         events = read_scoring_events(conn, list(lead_ids), model.event_fields)
     else:
         events = read_events(conn, list(lead_ids))
@@ -191,6 +201,7 @@ def rescore_leads(
     recheck_days: int = 30,
     action: str = "auto",
     field_types: FieldTypes | None = None,
+    history: HistoryReader | None = None,
 ) -> tuple[pl.DataFrame, AppliedScores]:
     """Rescore some stored leads in the caller's transaction and apply their stage moves.
 
@@ -201,7 +212,7 @@ def rescore_leads(
         The engine's lead frame and what was written (with the stored leads as read).
     """
     leads, accounts, events = read_store_for(
-        conn, model, lead_ids, field_types=field_types, scoring_only=True
+        conn, model, lead_ids, field_types=field_types, scoring_only=True, history=history
     )
     if not leads.height:
         return leads, AppliedScores(0, _NO_MOVES, leads)
@@ -225,6 +236,8 @@ def _with_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
         for name in dict.fromkeys(fields)
         if name not in frame.columns and not name.startswith(c.ACCOUNT_PREFIX)
     ]
+    if not absent:  # even an empty ``with_columns`` is a query
+        return frame
     return frame.with_columns(pl.lit(None).alias(name) for name in absent)
 
 
@@ -449,14 +462,21 @@ def apply_scores(
     """
     state = leads.select(c.LEAD_ID, c.STAGE, RECHECK_AT)
     moves = auto_transitions(state, scored, as_of=as_of, recheck_days=recheck_days)
-    changed = _changed_scores(leads, scored, model.version)
-    history = _auto_history(moves, scored, model.version, as_of, action)
-    updates = _lead_updates(leads, changed, _moved_state(moves, leads, as_of))
+    # The frames to write are lazy queries over these few inputs, collected together: for
+    # the handful of leads of a real-time group each eager step's fixed cost is the work.
+    changed_query = _changed_scores(leads, scored, model.version)
+    update_query = _lead_updates(leads, changed_query, _moved_state(moves, leads, as_of))
+    queries = [changed_query, update_query]
+    if moves.height:
+        history_query = _auto_history(moves, scored, model.version, as_of, action)
+        queries += [history_query, _stage_messages(history_query)]
+    changed, updates, *moved = pl.collect_all(queries, engine="in-memory", optimizations=_PLAIN)
     if updates.height:
         update_lead_state(conn, updates, now=now)
-    if history.height:
+    if moved and moved[0].height:
+        history, messages = moved
         append_stage_history(conn, history)
-        append_outbox(conn, stage_messages(history))
+        append_outbox(conn, messages)
     if moves.height:
         _sla_clocks(conn, model, moves, scored, leads, as_of, action)
     return AppliedScores(changed.height, moves)
@@ -469,6 +489,11 @@ def stage_messages(history: pl.DataFrame) -> pl.DataFrame:
     queues the same change twice. The payload holds ids, stages and scores, never the
     person's data or the acting user.
     """
+    return _stage_messages(history.lazy()).collect(engine="in-memory", optimizations=_PLAIN)
+
+
+def _stage_messages(history: pl.LazyFrame) -> pl.LazyFrame:
+    columns = history.collect_schema().names()
     at = pl.col("occurred_at").dt.convert_time_zone("UTC")
     fields = [
         pl.col(c.LEAD_ID).cast(pl.String),
@@ -478,7 +503,7 @@ def stage_messages(history: pl.DataFrame) -> pl.DataFrame:
         pl.col(REASON).cast(pl.String),
         at.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias("occurred_at"),
         *[
-            pl.col(name).cast(dtype) if name in history.columns else pl.lit(None, dtype).alias(name)
+            pl.col(name).cast(dtype) if name in columns else pl.lit(None, dtype).alias(name)
             for name, dtype in (
                 (c.MODEL_VERSION, pl.String),
                 (c.GRADE, pl.String),
@@ -519,50 +544,87 @@ def _sla_clocks(
     sla.on_stage_change(conn, model, moved, action=action, at=as_of, teams=teams)
 
 
-def _changed_scores(stored: pl.DataFrame, scored: pl.DataFrame, version: str) -> pl.DataFrame:
+def _changed_scores(stored: pl.DataFrame, scored: pl.DataFrame, version: str) -> pl.LazyFrame:
     """Leads whose latest scores, recommendation or model differ from what is stored."""
-    new = scored.select(
+    new = scored.lazy().select(
         pl.col(c.LEAD_ID).cast(pl.String),
         *[pl.col(name) for name in SCORE_COLUMNS],
         pl.col(c.STAGE).alias(RECOMMENDED),
         pl.lit(version).alias(c.MODEL_VERSION),
         pl.col(c.AS_OF).alias("scored_at"),
     )
+    types = new.collect_schema()
     compared = [*SCORE_COLUMNS, RECOMMENDED, c.MODEL_VERSION]
-    old = stored.select(
+    old = stored.lazy().select(
         pl.col(c.LEAD_ID).cast(pl.String),
-        *[pl.col(n).cast(new.schema[n]).alias(f"__old_{n}") for n in compared],
+        *[pl.col(n).cast(types[n]).alias(f"__old_{n}") for n in compared],
     )
     joined = new.join(old, on=c.LEAD_ID, how="left")
     differs = pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"__old_{n}")) for n in compared])
-    return joined.filter(differs).select(new.columns)
+    return joined.filter(differs).select(types.names())
 
 
-def _lead_updates(leads: pl.DataFrame, changed: pl.DataFrame, moved: pl.DataFrame) -> pl.DataFrame:
+def _lead_updates(leads: pl.DataFrame, changed: pl.LazyFrame, moved: pl.LazyFrame) -> pl.LazyFrame:
     """One row per lead whose scores or stage changed, with both its score and stage columns.
 
     Writing both in one bulk update halves the work of two partial updates; the side that
-    did not change is written back as stored.
+    did not change is written back as stored. (Two left joins: what ``update`` with
+    ``include_nulls`` does, in one query and without its own schema look-ups.)
     """
-    state_columns = [name for name in moved.columns if name != c.LEAD_ID]
-    score_columns = [name for name in changed.columns if name != c.LEAD_ID]
-    ids = pl.concat([changed.get_column(c.LEAD_ID), moved.get_column(c.LEAD_ID)]).unique()
-    stored = leads.select(
+    moved_types = moved.collect_schema()
+    changed_types = changed.collect_schema()
+    state_columns = [name for name in moved_types.names() if name != c.LEAD_ID]
+    score_columns = [name for name in changed_types.names() if name != c.LEAD_ID]
+    stored = leads.lazy().select(
         pl.col(c.LEAD_ID).cast(pl.String),
-        *[pl.col(n).cast(moved.schema[n]) for n in state_columns],
-        *[pl.col(n).cast(changed.schema[n]) for n in score_columns],
-    ).filter(pl.col(c.LEAD_ID).is_in(ids.implode()))
-    return stored.update(moved, on=c.LEAD_ID, include_nulls=True).update(
-        changed, on=c.LEAD_ID, include_nulls=True
+        *[pl.col(n).cast(moved_types[n]) for n in state_columns],
+        *[pl.col(n).cast(changed_types[n]) for n in score_columns],
+    )
+    in_moved, in_changed = pl.col("__moved"), pl.col("__changed")
+    return (
+        stored.join(
+            moved.with_columns(pl.lit(True).alias("__moved")),
+            on=c.LEAD_ID,
+            how="left",
+            suffix="__m",
+            maintain_order="left",
+        )
+        .join(
+            changed.with_columns(pl.lit(True).alias("__changed")),
+            on=c.LEAD_ID,
+            how="left",
+            suffix="__c",
+            maintain_order="left",
+        )
+        .filter(in_moved.is_not_null() | in_changed.is_not_null())
+        .select(
+            c.LEAD_ID,
+            *[
+                pl.when(in_moved.is_not_null())
+                .then(pl.col(f"{n}__m"))
+                .otherwise(pl.col(n))
+                .alias(n)
+                for n in state_columns
+            ],
+            *[
+                pl.when(in_changed.is_not_null())
+                .then(pl.col(f"{n}__c"))
+                .otherwise(pl.col(n))
+                .alias(n)
+                for n in score_columns
+            ],
+        )
     )
 
 
-def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
     """New stage, stage date, first-time lifecycle dates and recycle/disqualify details."""
-    frame = moves.join(
-        leads.select(c.LEAD_ID, *sorted(set(BECAME_AT.values()))), on=c.LEAD_ID, how="left"
+    frame = moves.lazy().join(
+        leads.lazy().select(c.LEAD_ID, *sorted(set(BECAME_AT.values()))),
+        on=c.LEAD_ID,
+        how="left",
     )
-    moment = pl.lit(as_of).dt.cast_time_unit("us")
+    moment = utc_literal(as_of)
     to = pl.col(TO_STAGE)
     columns = [
         pl.col(c.LEAD_ID),
@@ -580,27 +642,31 @@ def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> p
 
 def _auto_history(
     moves: pl.DataFrame, scored: pl.DataFrame, version: str, as_of: datetime, action: str
-) -> pl.DataFrame:
-    scores = scored.select(
+) -> pl.LazyFrame:
+    scores = scored.lazy().select(
         pl.col(c.LEAD_ID).cast(pl.String),
         c.FIT_SCORE,
         c.ENGAGEMENT_SCORE,
         c.PRODUCT_SCORE,
         c.GRADE,
     )
-    return moves.join(scores, on=c.LEAD_ID, how="left").select(
-        c.LEAD_ID,
-        FROM_STAGE,
-        TO_STAGE,
-        pl.lit(action).alias("action"),
-        pl.lit("leadgate").alias("actor"),
-        REASON,
-        pl.lit(as_of).dt.cast_time_unit("us").alias("occurred_at"),
-        pl.lit(version).alias(c.MODEL_VERSION),
-        c.FIT_SCORE,
-        c.ENGAGEMENT_SCORE,
-        c.PRODUCT_SCORE,
-        c.GRADE,
+    return (
+        moves.lazy()
+        .join(scores, on=c.LEAD_ID, how="left")
+        .select(
+            c.LEAD_ID,
+            FROM_STAGE,
+            TO_STAGE,
+            pl.lit(action).alias("action"),
+            pl.lit("leadgate").alias("actor"),
+            REASON,
+            utc_literal(as_of).alias("occurred_at"),
+            pl.lit(version).alias(c.MODEL_VERSION),
+            c.FIT_SCORE,
+            c.ENGAGEMENT_SCORE,
+            c.PRODUCT_SCORE,
+            c.GRADE,
+        )
     )
 
 
@@ -609,6 +675,7 @@ __all__ = [
     "ActionResult",
     "AppliedScores",
     "FieldTypes",
+    "HistoryReader",
     "RequalifySummary",
     "StoredModel",
     "apply_scores",

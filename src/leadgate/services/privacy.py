@@ -132,13 +132,15 @@ def flags_from(
 
     Pure: ``consents`` has ``id, lead_id, channel, status, lawful_basis, recorded_at``.
     """
-    channels = pl.DataFrame({"channel": list(policy.outreach_channels)})
-    direct = consents.filter(pl.col("channel").is_in(policy.outreach_channels))
+    # One lazy query, collected once unoptimised: routing asks for a few leads at a time.
+    channels = pl.LazyFrame({"channel": list(policy.outreach_channels)})
+    direct = consents.lazy().filter(pl.col("channel").is_in(policy.outreach_channels))
     spread = (
-        consents.filter(pl.col("channel") == ALL_CHANNELS)
+        consents.lazy()
+        .filter(pl.col("channel") == ALL_CHANNELS)
         .drop("channel")
         .join(channels, how="cross")
-        .select(direct.columns)
+        .select(consents.columns)
     )
     in_force = (
         pl.concat([direct, spread]).sort("recorded_at", "id").group_by(c.LEAD_ID, "channel").last()
@@ -161,20 +163,24 @@ def flags_from(
         .select(c.LEAD_ID, "__open", "__why")
     )
     silent_ok = not policy.require_record
-    joined = erased.join(per_lead, on=c.LEAD_ID, how="left")
-    return joined.select(
-        pl.col(c.LEAD_ID),
-        pl.when(pl.col("erased_at").is_not_null())
-        .then(pl.lit(False))
-        .otherwise(pl.col("__open").fill_null(silent_ok))
-        .alias(CONSENT_OK),
-        pl.when(pl.col("erased_at").is_not_null())
-        .then(pl.lit("erased"))
-        .when(pl.col("__why").is_null())
-        .then(pl.lit("no_record" if silent_ok else "no_consent"))
-        .otherwise(pl.col("__why"))
-        .alias(CONSENT_REASON),
-    ).sort(c.LEAD_ID)
+    joined = erased.lazy().join(per_lead, on=c.LEAD_ID, how="left")
+    return (
+        joined.select(
+            pl.col(c.LEAD_ID),
+            pl.when(pl.col("erased_at").is_not_null())
+            .then(pl.lit(False))
+            .otherwise(pl.col("__open").fill_null(silent_ok))
+            .alias(CONSENT_OK),
+            pl.when(pl.col("erased_at").is_not_null())
+            .then(pl.lit("erased"))
+            .when(pl.col("__why").is_null())
+            .then(pl.lit("no_record" if silent_ok else "no_consent"))
+            .otherwise(pl.col("__why"))
+            .alias(CONSENT_REASON),
+        )
+        .sort(c.LEAD_ID)
+        .collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+    )
 
 
 def consent_flags(

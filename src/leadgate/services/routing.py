@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from leadgate.engine import routing as rt
+from leadgate.engine.inputs import utc_literal
 from leadgate.engine.sla import TeamCalendar, weekday_hours
 from leadgate.exceptions import InputDataError, Location, Problem
 from leadgate.model import columns as c
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 NAMESPACE: Final = uuid.UUID("5b0c3c52-8a8e-4c55-9a51-3f4f3b0e7a10")
 Period = Literal["day", "week", "month"]
+_UTC: Final = pl.Datetime("us", "UTC")
 
 
 class _Strict(BaseModel):
@@ -393,7 +395,7 @@ def _route(
     )
     record_assignments(conn, result.assignments, model.version, at)
     store.save_cursors(conn, result.cursors, now=at)
-    _fix_due_times(conn, result.assignments)
+    _fix_due_times(conn, result.assignments, at)
     return result.assignments, held
 
 
@@ -432,7 +434,7 @@ def record_assignments(
         return
     rows = assignments.with_columns(
         pl.lit(version).alias("model_version"),
-        pl.lit(at).dt.cast_time_unit("us").alias("assigned_at"),
+        utc_literal(at).alias("assigned_at"),
     )
     store.insert_assignments(conn, rows)
     owned = rows.filter(pl.col("owner_id").is_not_null()).select(c.LEAD_ID, "owner_id")
@@ -465,8 +467,13 @@ def record_assignments(
     )
 
 
-def _fix_due_times(conn: Connection, assignments: pl.DataFrame) -> None:
-    """Open clocks of newly assigned leads get the team and owner they now have."""
+def _fix_due_times(conn: Connection, assignments: pl.DataFrame, at: datetime) -> None:
+    """Open clocks of newly assigned leads get the team and owner they now have.
+
+    A clock this very use case started (at ``at``) with the team its lead now gets already
+    has the right due time — the usual case: a lead enters a stage, its clock starts with
+    the team routing then picks — so only the others are worked out again.
+    """
     owned = assignments.filter(pl.col("owner_id").is_not_null())
     if owned.height == 0:
         return
@@ -475,10 +482,18 @@ def _fix_due_times(conn: Connection, assignments: pl.DataFrame) -> None:
         return
     from leadgate.services.sla import due_for
 
-    updated = clocks.drop("team_id", "owner_id").join(
-        owned.select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner"
+    updated = (
+        clocks.rename({"team_id": "__was_team"})
+        .drop("owner_id")
+        .join(owned.select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner")
     )
-    updated = updated.with_columns(due_for(conn, updated).alias("due_at"))
+    current = (pl.col("started_at").cast(_UTC) == utc_literal(at)) & pl.col("team_id").eq_missing(
+        pl.col("__was_team")
+    )
+    stale = updated.filter(~current)
+    if stale.height:
+        fresh = stale.with_columns(due_for(conn, stale).alias("due_at"))
+        updated = pl.concat([updated.filter(current), fresh], how="vertical_relaxed")
     store.update_clocks(conn, updated.select("id", "team_id", "owner_id", "due_at"))
 
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from leadgate.engine import routing as rt
 from leadgate.engine import sla as eng
+from leadgate.engine.inputs import utc_literal
 from leadgate.model import columns as c
 from leadgate.services.routing import (
     message_id,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 REASSIGN_RULE: Final = "sla_reassign"
 _UTC = pl.Datetime("us", "UTC")
+#: Queries over a few clocks run unoptimised: optimising them costs more than it saves.
+_PLAIN: Final = pl.QueryOptFlags.none()
 
 
 def due_for(conn: Connection, clocks: pl.DataFrame) -> pl.Series:
@@ -59,7 +62,11 @@ def start_clocks(
         entered: ``lead_id, stage, team_id, owner_id`` (team: whose calendar counts).
         at: When the leads entered the stage.
     """
-    slas = pl.DataFrame(
+    return _start(conn, model, entered.lazy(), at)
+
+
+def _start(conn: Connection, model: QualificationModel, entered: pl.LazyFrame, at: datetime) -> int:
+    slas = pl.LazyFrame(
         {
             "stage": [s.stage for s in model.slas],
             "budget_seconds": [s.seconds for s in model.slas],
@@ -75,10 +82,14 @@ def start_clocks(
             "escalation": pl.String,
         },
     )
-    clocks = entered.join(slas, on="stage", how="inner").with_columns(
-        pl.lit(at).cast(_UTC).alias("started_at"),
-        pl.lit(model.version).alias(c.MODEL_VERSION),
-        pl.lit("open").alias("outcome"),
+    clocks = (
+        entered.join(slas, on="stage", how="inner")
+        .with_columns(
+            utc_literal(at).alias("started_at"),
+            pl.lit(model.version).alias(c.MODEL_VERSION),
+            pl.lit("open").alias("outcome"),
+        )
+        .collect(engine="in-memory", optimizations=_PLAIN)
     )
     if clocks.height == 0:
         return 0
@@ -104,7 +115,7 @@ def stop_clocks(conn: Connection, lead_ids: list[str], action: str, *, at: datet
     )
     stopped = clocks.select(
         "id",
-        pl.lit(at).cast(_UTC).alias("stopped_at"),
+        utc_literal(at).alias("stopped_at"),
         outcome.alias("outcome"),
         pl.lit(action).alias("stopped_by"),
     )
@@ -132,11 +143,12 @@ def on_stage_change(
     stop_clocks(conn, ids, action, at=at)
     if model is None or not model.slas:
         return
-    entered = moves.select(pl.col(c.LEAD_ID).cast(pl.String), pl.col("to_stage").alias("stage"))
+    entered = moves.lazy().select(
+        pl.col(c.LEAD_ID).cast(pl.String), pl.col("to_stage").alias("stage")
+    )
     if teams is None:
         teams = _owner_teams(conn, ids)
-    entered = entered.join(teams, on=c.LEAD_ID, how="left")
-    start_clocks(conn, model, entered, at=at)
+    _start(conn, model, entered.join(teams.lazy(), on=c.LEAD_ID, how="left"), at)
 
 
 def _owner_teams(
@@ -144,8 +156,12 @@ def _owner_teams(
 ) -> pl.DataFrame:
     if leads is None:
         leads = read_leads(conn, lead_ids)
-    owners = leads.select(pl.col(c.LEAD_ID).cast(pl.String), pl.col("owner_id").cast(pl.String))
-    owners = owners.filter(pl.col(c.LEAD_ID).is_in(lead_ids))
+    owners = (
+        leads.lazy()
+        .select(pl.col(c.LEAD_ID).cast(pl.String), pl.col("owner_id").cast(pl.String))
+        .filter(pl.col(c.LEAD_ID).is_in(lead_ids))
+        .collect(engine="in-memory", optimizations=_PLAIN)
+    )
     if owners.get_column("owner_id").null_count() == owners.height:  # no read needed
         return owners.select(c.LEAD_ID, pl.lit(None, pl.String).alias("team_id"), "owner_id")
     roster = store.read_owners(conn).select("owner_id", "team_id")
@@ -166,9 +182,16 @@ def teams_for(
     """
     owned = _owner_teams(conn, lead_ids, leads)
     subset = scored.filter(pl.col(c.LEAD_ID).cast(pl.String).is_in(lead_ids))
-    picked = rt.match_rules(subset, model).select(c.LEAD_ID, pl.col("team_id").alias("__rule_team"))
-    return owned.join(picked, on=c.LEAD_ID, how="left").select(
-        c.LEAD_ID, pl.coalesce("team_id", "__rule_team").alias("team_id"), "owner_id"
+    picked = rt.match_rules(subset, model)
+    return (
+        owned.lazy()
+        .join(
+            picked.lazy().select(c.LEAD_ID, pl.col("team_id").alias("__rule_team")),
+            on=c.LEAD_ID,
+            how="left",
+        )
+        .select(c.LEAD_ID, pl.coalesce("team_id", "__rule_team").alias("team_id"), "owner_id")
+        .collect(engine="in-memory", optimizations=_PLAIN)
     )
 
 
@@ -193,12 +216,10 @@ def sweep(engine: Engine, model: QualificationModel, *, now: datetime) -> SweepS
         moved_ids = set(moved.get_column(c.LEAD_ID).to_list()) if moved.height else set()
         marks = due.select(
             "id",
-            pl.lit(now).cast(_UTC).alias("breached_at"),
-            pl.when(pl.col("escalation") != "none")
-            .then(pl.lit(now).cast(_UTC))
-            .alias("escalated_at"),
+            utc_literal(now).alias("breached_at"),
+            pl.when(pl.col("escalation") != "none").then(utc_literal(now)).alias("escalated_at"),
             pl.when(pl.col(c.LEAD_ID).is_in(list(moved_ids)))
-            .then(pl.lit(now).cast(_UTC))
+            .then(utc_literal(now))
             .alias("stopped_at"),
             pl.lit("breached").alias("outcome"),
             pl.when(pl.col(c.LEAD_ID).is_in(list(moved_ids)))
@@ -244,7 +265,7 @@ def _reassign(
         "working",
         "stop_on",
         "escalation",
-        pl.lit(now).cast(_UTC).alias("started_at"),
+        utc_literal(now).alias("started_at"),
         pl.lit(model.version).alias(c.MODEL_VERSION),
         pl.lit("open").alias("outcome"),
     )

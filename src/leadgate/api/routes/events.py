@@ -9,6 +9,7 @@ An event naming a lead that is not stored (or was erased) is refused with 422
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic_core import to_json
 
 from leadgate.api.deps import IngestDep, StateDep
 from leadgate.api.errors import PROBLEM_RESPONSES, ApiProblemError
@@ -68,11 +69,10 @@ async def post_event(
 
 @router.post(
     "/events:batch",
+    response_model=BatchAckPublic,
     summary="Send up to max_batch_events events in one transaction",
 )
-async def post_events(
-    body: EventBatchCreate, state: StateDep, _caller: IngestDep
-) -> BatchAckPublic:
+async def post_events(body: EventBatchCreate, state: StateDep, _caller: IngestDep) -> Response:
     limit = state.settings.max_batch_events
     if len(body.events) > limit:
         raise ApiProblemError(
@@ -86,10 +86,15 @@ async def post_events(
     check_events(events, state.stored.model, now=state.clock(), field_prefix="events")
     result = await _submit(state, events)
     duplicates = sum(r.duplicate for r in result.receipts)
-    return BatchAckPublic(
-        received=len(events),
-        stored=len(events) - duplicates,
-        duplicates=duplicates,
-        receipts=[ReceiptPublic.model_validate(r) for r in result.receipts],
-        leads=[LeadStatePublic.model_validate(s) for s in result.leads],
-    )
+    # The receipts and lead states are the service's own dataclasses, field for field the
+    # public models (a test keeps them so): serialised straight to JSON, without building
+    # and validating two thousand models first and FastAPI validating and encoding the
+    # answer again (that was most of a batch's CPU in the web process).
+    ack = {
+        "received": len(events),
+        "stored": len(events) - duplicates,
+        "duplicates": duplicates,
+        "receipts": result.receipts,
+        "leads": result.leads,
+    }
+    return Response(to_json(ack), media_type="application/json")

@@ -1,0 +1,81 @@
+"""Real-time ingest routes leads and leaves their SLA clocks with the right team and due time.
+
+A lead's clock starts (in the group that moves it) with the team whose calendar counts; when
+routing then gives the lead to a rep, the clock takes that rep and team, and its due time is
+the one that team's calendar gives — worked out again only when the team changed or the
+clock is older than the group. Both cases are checked against a fresh computation, on both
+databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from leadgate.services.ingest import EventInput, ingest_events
+from leadgate.services.lifecycle import FieldTypes, load_stored_model, requalify
+from leadgate.services.routing import import_roster
+from leadgate.services.sla import due_for
+from leadgate.storage import insert_events, read_leads, transaction, upsert_accounts, upsert_leads
+from leadgate.storage import routing as store
+from leadgate.synth import generate_dataset
+from testkit import EXAMPLE_MODEL
+
+PREPARED = datetime(2026, 9, 28, 14, tzinfo=UTC)  # a Monday, in working hours
+NOW = PREPARED + timedelta(days=1, hours=1, microseconds=123_456)
+ROSTER = Path(EXAMPLE_MODEL).parent / "teams.yaml"
+
+
+def _push(lead_id: str, n: int) -> list[EventInput]:
+    """Events that push a lead up the marketing ladder (demo request, trial, pricing)."""
+    return [
+        EventInput(f"{lead_id}-demo-{n}", lead_id, "form_submit", NOW, {"form": "demo_request"}),
+        EventInput(f"{lead_id}-trial-{n}", lead_id, "trial_started", NOW, {}),
+        EventInput(f"{lead_id}-price-{n}", lead_id, "page_view", NOW, {"url": "/pricing"}),
+    ]
+
+
+def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
+    data = generate_dataset(accounts=40, leads_per_account=5, events_per_lead=10, as_of=PREPARED)
+    with transaction(engine) as conn:
+        upsert_accounts(conn, data.accounts, now=PREPARED)
+        upsert_leads(conn, data.leads, now=PREPARED)
+        insert_events(conn, data.events, now=PREPARED)
+    import_roster(engine, ROSTER)
+    requalify(engine, Path(EXAMPLE_MODEL), as_of=PREPARED, now=PREPARED)
+    model = load_stored_model(Path(EXAMPLE_MODEL)).model
+    with engine.connect() as conn:
+        stored = read_leads(conn)
+    unowned = stored.filter(pl.col("owner_id").is_null())
+    # Qualified before (clocks started at PREPARED) and climbing now (clocks start at NOW).
+    waiting = unowned.filter(pl.col("stage").is_in(["mql", "pql"]))["lead_id"].to_list()[:4]
+    climbing = unowned.filter(pl.col("stage").is_in(["new", "iql"]))["lead_id"].to_list()[:40]
+    assert waiting
+    assert climbing
+    requests = [
+        [EventInput(f"{lead}-view", lead, "page_view", NOW, {"url": "/blog"})] for lead in waiting
+    ]
+    requests += [_push(lead, 0) for lead in climbing]
+
+    results = ingest_events(engine, model, requests, now=NOW, field_types=FieldTypes())
+
+    assert all(result.error is None for result in results)
+    with engine.connect() as conn:
+        assignments = store.read_assignments(conn).filter(pl.col("owner_id").is_not_null())
+        routed = assignments["lead_id"].to_list()
+        clocks = store.read_clocks(conn, open_only=True, lead_ids=routed)
+        fresh = clocks.with_columns(due_for(conn, clocks).alias("__fresh"))
+        owners = read_leads(conn, routed).select("lead_id", pl.col("owner_id").alias("__owner"))
+    started = fresh["started_at"].dt.convert_time_zone("UTC")
+    assert (started == PREPARED).any()  # clocks of leads that waited for a rep
+    assert (started == NOW).any()  # clocks started by this very group
+    checked = fresh.join(
+        assignments.select("lead_id", pl.col("team_id").alias("__team")), on="lead_id"
+    ).join(owners, on="lead_id")
+    assert checked.height == clocks.height > 0
+    assert (checked["team_id"] == checked["__team"]).all()
+    assert (checked["owner_id"] == checked["__owner"]).all()
+    assert checked["due_at"].is_not_null().all()
+    assert (checked["due_at"] == checked["__fresh"]).all()
