@@ -16,6 +16,7 @@ import polars as pl
 
 from leadgate.services.ingest import EventInput, ingest_events
 from leadgate.services.lifecycle import FieldTypes, load_stored_model, requalify
+from leadgate.services.privacy import record_consent
 from leadgate.services.routing import import_roster
 from leadgate.services.sla import due_for
 from leadgate.storage import insert_events, read_leads, transaction, upsert_accounts, upsert_leads
@@ -79,3 +80,45 @@ def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
     assert (checked["owner_id"] == checked["__owner"]).all()
     assert checked["due_at"].is_not_null().all()
     assert (checked["due_at"] == checked["__fresh"]).all()
+
+
+def test_a_held_back_lead_keeps_the_calendar_of_the_team_its_routing_rule_picks(engine):
+    """A lead not routed (consent withdrawn) gets its clock on its routing rule's team: the
+    rule reads stored lead fields (``country``), not only what the engine's frame carries."""
+    data = generate_dataset(accounts=60, leads_per_account=5, events_per_lead=10, as_of=PREPARED)
+    with transaction(engine) as conn:
+        upsert_accounts(conn, data.accounts, now=PREPARED)
+        upsert_leads(conn, data.leads, now=PREPARED)
+        insert_events(conn, data.events, now=PREPARED)
+    import_roster(engine, ROSTER)
+    requalify(engine, Path(EXAMPLE_MODEL), as_of=PREPARED, now=PREPARED)
+    model = load_stored_model(Path(EXAMPLE_MODEL)).model
+    with engine.connect() as conn:
+        stored = read_leads(conn)
+    climbing = stored.filter(
+        pl.col("owner_id").is_null()
+        & pl.col("stage").is_in(["new", "iql"])
+        & (pl.col("segment") != "enterprise")
+    )
+    emea = climbing.filter(pl.col("country").is_in(["GB", "DE", "NL"]))["lead_id"].to_list()[:6]
+    other = climbing.filter(pl.col("country").is_in(["US", "CA"]))["lead_id"].to_list()[:6]
+    assert emea
+    assert other
+    with transaction(engine) as conn:
+        for lead in emea + other:
+            record_consent(conn, lead, "all", "withdrawn", recorded_at=PREPARED)
+
+    results = ingest_events(
+        engine, model, [_push(lead, 1) for lead in emea + other], now=NOW, field_types=FieldTypes()
+    )
+
+    assert all(result.error is None for result in results)
+    with engine.connect() as conn:
+        clocks = store.read_clocks(conn, open_only=True, lead_ids=emea + other)
+        owners = read_leads(conn, emea + other)["owner_id"]
+    assert owners.is_null().all()  # held back: nobody was assigned
+    teams = dict(zip(clocks["lead_id"], clocks["team_id"], strict=True))
+    entered = [lead for lead in emea if lead in teams]
+    assert entered  # some EMEA leads reached a stage with an SLA
+    assert {teams[lead] for lead in entered} == {"emea_sdr"}
+    assert {teams[lead] for lead in other if lead in teams} <= {"na_sdr"}

@@ -26,7 +26,7 @@ from leadgate.services.routing import (
     record_assignments,
     team_calendars,
 )
-from leadgate.storage import read_leads, transaction
+from leadgate.storage import read_leads, subsets, transaction
 from leadgate.storage import routing as store
 
 if TYPE_CHECKING:
@@ -180,9 +180,10 @@ def teams_for(
 
     ``leads`` are the stored leads (with ``owner_id``) when the caller has just read them.
     """
+    if leads is None:
+        leads = read_leads(conn, lead_ids)
     owned = _owner_teams(conn, lead_ids, leads)
-    subset = scored.filter(pl.col(c.LEAD_ID).cast(pl.String).is_in(lead_ids))
-    picked = rt.match_rules(subset, model)
+    picked = rt.match_rules(_routing_input(conn, model, scored, leads, lead_ids), model)
     return (
         owned.lazy()
         .join(
@@ -193,6 +194,47 @@ def teams_for(
         .select(c.LEAD_ID, pl.coalesce("team_id", "__rule_team").alias("team_id"), "owner_id")
         .collect(engine="in-memory", optimizations=_PLAIN)
     )
+
+
+def _routing_input(
+    conn: Connection,
+    model: QualificationModel,
+    scored: pl.DataFrame,
+    leads: pl.DataFrame,
+    lead_ids: list[str],
+) -> pl.DataFrame:
+    """What the routing rules read of these leads, as routing itself would see it.
+
+    The segment is the new score's; every other field is the stored lead's (the engine's
+    frame does not carry them: an EMEA rule on ``country`` would otherwise never match and
+    the clock would run on another team's calendar); ``account.`` fields come from the
+    leads' accounts.
+    """
+    fields = rt.routing_fields(model)
+    own = [f for f in fields if not f.startswith(c.ACCOUNT_PREFIX) and f != c.SEGMENT]
+    scored_segment = [pl.col(c.SEGMENT)] if c.SEGMENT in scored.columns else []
+    stored = leads.lazy().select(
+        pl.col(c.LEAD_ID).cast(pl.String),
+        *[pl.col(f) for f in dict.fromkeys([c.ACCOUNT_ID, *own]) if f in leads.columns],
+    )
+    frame = (
+        scored.lazy()
+        .select(pl.col(c.LEAD_ID).cast(pl.String), *scored_segment)
+        .filter(pl.col(c.LEAD_ID).is_in(lead_ids))
+        .join(stored, on=c.LEAD_ID, how="left", maintain_order="left")
+        .collect(engine="in-memory", optimizations=_PLAIN)
+    )
+    wanted = [f for f in fields if f.startswith(c.ACCOUNT_PREFIX)]
+    if not wanted or c.ACCOUNT_ID not in frame.columns:
+        return frame
+    account_ids = frame.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
+    accounts = subsets.read_accounts(conn, [str(i) for i in account_ids])
+    present = [f for f in wanted if f.removeprefix(c.ACCOUNT_PREFIX) in accounts.columns]
+    named = accounts.select(
+        pl.col(c.ACCOUNT_ID).cast(frame.schema[c.ACCOUNT_ID]),
+        *[pl.col(f.removeprefix(c.ACCOUNT_PREFIX)).alias(f) for f in present],
+    )
+    return frame.join(named, on=c.ACCOUNT_ID, how="left", maintain_order="left")
 
 
 @dataclass(frozen=True)
