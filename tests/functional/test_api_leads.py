@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from apikit import Api, api, lead_body
+from apikit import ACCOUNT, Api, api, lead_body
 
 from leadgate.storage import read_events, read_leads, read_stage_history
 from leadgate.storage import routing as routing_store
@@ -41,6 +41,31 @@ def test_upsert_creates_links_and_scores_a_lead(api: Api) -> None:
         kept = read_leads(conn, ["L1"]).row(0, named=True)
     assert kept["email"] == "ada@acme-analytics.com"
     assert kept["account_id"] == "acme"  # a partial update keeps what it does not name
+
+
+def test_an_account_update_rescores_its_live_leads(api: Api) -> None:
+    for lead_id, name in (("L1", "ada"), ("L2", "bob")):
+        assert api.call("PUT", f"/v1/leads/{lead_id}", json=lead_body(name)).status_code == 200
+    fit = api.call("GET", "/v1/leads/L1").json()["scores"]["fit_score"]
+    assert api.call("DELETE", "/v1/leads/L2").status_code == 200  # erased: never rescored
+
+    worse = ACCOUNT | {"industry": "Government", "employees": 20}
+    response = api.call("PUT", "/v1/accounts/acme", who="ingest", json=worse)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["created"] == 0
+    assert [lead["lead_id"] for lead in body["leads"]] == ["L1"]
+    assert body["leads"][0]["fit_score"] < fit
+    view = api.call("GET", "/v1/leads/L1").json()
+    assert view["scores"]["fit_score"] == body["leads"][0]["fit_score"]
+    with api.engine.connect() as conn:
+        stored = read_leads(conn, ["L1"]).row(0, named=True)
+    assert stored["fit_score"] == body["leads"][0]["fit_score"]
+    # an account nobody works at is written and rescores nothing
+    lonely = api.call("PUT", "/v1/accounts/lonely", json=ACCOUNT | {"domain": "lonely.example"})
+    assert lonely.status_code == 200
+    assert lonely.json() == {"written": 1, "created": 1, "leads": []}
 
 
 def test_upsert_refuses_bad_and_conflicting_people(api: Api) -> None:

@@ -42,7 +42,7 @@ from leadgate.storage import (
 )
 from leadgate.storage import tables as t
 from leadgate.storage.live import STATE_COLUMNS, event_receipts, lead_states, live_lead_ids
-from leadgate.storage.lookups import existing_lead_ids, lead_ids_by_email
+from leadgate.storage.lookups import existing_lead_ids, lead_ids_by_account, lead_ids_by_email
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -418,12 +418,27 @@ def upsert_lead_records(
     return [states[lead_id] for lead_id in dict.fromkeys(ids)]
 
 
-def upsert_account_records(
-    engine: Engine, records: Sequence[Mapping[str, object]], *, now: datetime
-) -> int:
-    """Create or update accounts from API records; returns how many were new.
+@dataclass(frozen=True)
+class AccountUpsert:
+    """What an account upsert did: accounts created, and the new state of their leads."""
 
-    Their leads keep their scores until their next event or re-qualification.
+    created: int
+    leads: tuple[LeadState, ...]
+
+
+def upsert_account_records(
+    engine: Engine,
+    model: QualificationModel,
+    records: Sequence[Mapping[str, object]],
+    *,
+    now: datetime,
+    recheck_days: int = 30,
+) -> AccountUpsert:
+    """Create or update accounts from API records and rescore their leads, in one transaction.
+
+    An account's fields (industry, size, revenue, ...) feed its contacts' fit, so the live
+    leads at these accounts are scored again as of ``now`` — stage moves, SLA clocks, outbox
+    messages and routing included, exactly as after a lead upsert.
 
     Raises:
         InputDataError: A domain that is not one.
@@ -431,8 +446,19 @@ def upsert_account_records(
     """
     frame = _frame(records, set(t.accounts.columns.keys()), "accounts")
     frame = _clean_domain(frame, c.DOMAIN)
+    account_ids = [str(i) for i in frame.get_column(c.ACCOUNT_ID).unique().to_list()]
     with transaction(engine) as conn:
-        return upsert_accounts(conn, frame, now=now).inserted
+        created = upsert_accounts(conn, frame, now=now).inserted
+        at_accounts = lead_ids_by_account(conn, account_ids).get_column(c.LEAD_ID).to_list()
+        ids = sorted(live_lead_ids(conn, at_accounts).to_list()) if at_accounts else []
+        if not ids:
+            return AccountUpsert(created, ())
+        _, applied = rescore_leads(
+            conn, model, ids, as_of=now, now=now, recheck_days=recheck_days, action="auto"
+        )
+        _route(conn, model, _unassigned_in_routed_stage(model, applied, ids), now)
+        states = _states(conn, ids)
+    return AccountUpsert(created, tuple(states[lead_id] for lead_id in ids if lead_id in states))
 
 
 def _frame(records: Sequence[Mapping[str, object]], reserved: set[str], what: str) -> pl.DataFrame:
@@ -560,6 +586,7 @@ def _states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadState]:
 __all__ = [
     "EARLIEST",
     "MAX_AHEAD",
+    "AccountUpsert",
     "EventInput",
     "IngestResult",
     "LeadState",

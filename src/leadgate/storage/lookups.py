@@ -50,6 +50,11 @@ def account_ids_by_domain(conn: Connection, domains: Sequence[str]) -> pl.DataFr
     return _lookup(conn, t.accounts.c.domain, t.accounts.c.account_id, domains)
 
 
+def lead_ids_by_account(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
+    """``account_id, lead_id`` of stored leads (erased ones too) at one of these accounts."""
+    return _lookup(conn, t.leads.c.account_id, t.leads.c.lead_id, account_ids)
+
+
 def existing_lead_ids(conn: Connection, lead_ids: Sequence[str]) -> pl.Series:
     """Which of these lead ids are stored (as strings)."""
     found = _lookup(conn, t.leads.c.lead_id, t.leads.c.lead_id, lead_ids)

@@ -1,4 +1,4 @@
-"""Accounts: create or update one or many (their leads are rescored on their next event)."""
+"""Accounts: create or update one or many; their live leads are rescored in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from fastapi import APIRouter, Path
 
 from leadgate.api.deps import IngestDep, StateDep
 from leadgate.api.errors import PROBLEM_RESPONSES
-from leadgate.api.schemas import AccountBatchCreate, AccountCreate, UpsertPublic
+from leadgate.api.schemas import (
+    AccountBatchCreate,
+    AccountCreate,
+    LeadStatePublic,
+    UpsertPublic,
+)
 from leadgate.services.ingest import upsert_account_records
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -22,16 +27,28 @@ def _record(account_id: str, body: AccountCreate) -> dict[str, Any]:
     }
 
 
-@router.put("/accounts/{account_id}", summary="Create or update an account")
+@router.put("/accounts/{account_id}", summary="Create or update an account, then rescore its leads")
 def put_account(
     account_id: AccountId, body: AccountCreate, state: StateDep, _caller: IngestDep
 ) -> UpsertPublic:
-    created = upsert_account_records(state.engine, [_record(account_id, body)], now=state.clock())
-    return UpsertPublic(written=1, created=created)
+    return _upsert(state, [_record(account_id, body)])
 
 
-@router.post("/accounts", summary="Create or update up to 1,000 accounts")
+@router.post("/accounts", summary="Create or update up to 1,000 accounts, then rescore their leads")
 def post_accounts(body: AccountBatchCreate, state: StateDep, _caller: IngestDep) -> UpsertPublic:
-    records = [_record(a.account_id, a) for a in body.accounts]
-    created = upsert_account_records(state.engine, records, now=state.clock())
-    return UpsertPublic(written=len({r["account_id"] for r in records}), created=created)
+    return _upsert(state, [_record(a.account_id, a) for a in body.accounts])
+
+
+def _upsert(state: StateDep, records: list[dict[str, Any]]) -> UpsertPublic:
+    done = upsert_account_records(
+        state.engine,
+        state.stored.model,
+        records,
+        now=state.clock(),
+        recheck_days=state.settings.recheck_days,
+    )
+    return UpsertPublic(
+        written=len({r["account_id"] for r in records}),
+        created=done.created,
+        leads=[LeadStatePublic.model_validate(s) for s in done.leads],
+    )
