@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         sla_sweep_seconds: How often the service sweeps SLA clocks (0 turns it off).
         webhook_seconds: How often the service delivers due webhooks (0 turns it off).
         webhook_timeout_seconds: How long one webhook POST may take.
+        webhook_retention_days: Days delivered and dead webhook deliveries, and handled
+            outbox messages, are kept; the service's webhook job prunes older ones about
+            hourly (0 keeps them forever).
         recheck_days: Days before an automatically recycled lead is looked at again.
     """
 
@@ -51,4 +54,5 @@ class Settings(BaseSettings):
     sla_sweep_seconds: Annotated[float, Field(ge=0)] = 60.0
     webhook_seconds: Annotated[float, Field(ge=0)] = 5.0
     webhook_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    webhook_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 30
     recheck_days: Annotated[int, Field(ge=1)] = 30

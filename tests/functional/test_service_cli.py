@@ -4,7 +4,7 @@ are printed once and never listed, bad input is a message and an exit code, not 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -94,9 +94,96 @@ def test_bad_input_is_a_message_not_a_traceback(db_url, capsys):
         (["keys", "revoke", "0123456789abcdef"], 8, "No API key"),
         (["webhooks", "add", "ftp://x/y"], 4, "not an http(s) URL"),
         (["webhooks", "remove", "wh_nope"], 8, "No webhook endpoint"),
+        (["webhooks", "replay", "--endpoint", "wh_nope"], 8, "No webhook endpoint"),
+        (["webhooks", "replay", "--since", "last tuesday"], 4, "not a date"),
+        (["webhooks", "prune", "--older-than", "30 days"], 4, "not a duration"),
+        (["webhooks", "prune", "--older-than", "0d"], 4, "must be positive"),
+        (["webhooks", "rotate-secret", "wh_nope"], 8, "No webhook endpoint"),
+        (["webhooks", "rotate-secret", "wh_nope", "--grace", "1 day"], 4, "not a duration"),
         (["erase", "nobody", "--actor", "dpo"], 8, "No lead"),
     ]
     for args, expected, message in cases:
         code, _, err = cli(capsys, *args, *db)
         assert (code, message in err) == (expected, True), (args, err)
         assert "Traceback" not in err
+
+
+def test_webhook_replay_prune_and_rotation(db_url, capsys):
+    db = ["--database", db_url]
+    assert cli(capsys, "db", "upgrade", *db)[0] == 0
+    code, out, err = cli(capsys, "webhooks", "add", "http://127.0.0.1:9/h", *db)
+    assert code == 0, err
+    secret = re.search(r"whsec_\S+", out)
+    endpoint = re.search(r"wh_[0-9a-f]{12}", out)
+    assert secret is not None
+    assert endpoint is not None
+    engine = make_engine(db_url)
+    old = datetime.now(UTC) - timedelta(days=40)
+    d, o = t.webhook_deliveries, t.outbox
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(o),
+            [
+                {
+                    "message_id": m,
+                    "kind": "lead.assigned",
+                    "payload": {},
+                    "created_at": old,
+                    "dispatched_at": old,
+                }
+                for m in ("m_dead", "m_done")
+            ],
+        )
+        conn.execute(
+            sa.insert(d),
+            [
+                {
+                    "message_id": "m_dead",
+                    "endpoint_id": endpoint.group(0),
+                    "state": "dead",
+                    "attempts": 10,
+                    "next_attempt_at": old,
+                    "delivered_at": None,  # every row names the same columns
+                },
+                {
+                    "message_id": "m_done",
+                    "endpoint_id": endpoint.group(0),
+                    "state": "delivered",
+                    "attempts": 1,
+                    "next_attempt_at": old,
+                    "delivered_at": old,
+                },
+            ],
+        )
+
+    code, out, err = cli(capsys, "webhooks", "replay", "--since", "2000-01-01", *db)
+    assert code == 0, err
+    assert "1 dead deliveries replayed" in out
+    with engine.connect() as conn:
+        assert conn.execute(
+            sa.select(d.c.state, d.c.attempts).where(d.c.message_id == "m_dead")
+        ).one() == ("pending", 0)
+    code, out, err = cli(capsys, "webhooks", "prune", "--older-than", "30d", *db)
+    assert code == 0, err
+    assert "pruned 1 deliveries and 1 outbox messages" in out
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(o.c.message_id)).scalars()) == {"m_dead"}
+
+    code, out, err = cli(
+        capsys, "webhooks", "rotate-secret", endpoint.group(0), "--grace", "2h", *db
+    )
+    assert code == 0, err
+    assert "signed with both secrets until" in out
+    new_secret = re.search(r"whsec_\S+", out)
+    assert new_secret is not None
+    assert new_secret.group(0) != secret.group(0)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(t.webhook_endpoints.c.secret, t.webhook_endpoints.c.previous_secret)
+        ).one()
+    assert tuple(row) == (new_secret.group(0), secret.group(0))
+    code, out, _ = cli(capsys, "webhooks", "list", *db)
+    assert "old secret also signs until" in out
+    assert new_secret.group(0) not in out
+    assert secret.group(0) not in out
+    engine.dispose()

@@ -17,7 +17,7 @@ from leadgate import __version__
 from leadgate.api import errors
 from leadgate.api.access_log import AccessLog
 from leadgate.api.auth import AuthCache
-from leadgate.api.background import PeriodicJob
+from leadgate.api.background import PeriodicJob, webhook_work
 from leadgate.api.deps import refuse_unknown_query
 from leadgate.api.limits import BodySizeLimit, RateLimiter
 from leadgate.api.routes import accounts, admin, events, leads, reports
@@ -27,7 +27,7 @@ from leadgate.exceptions import UsageError
 from leadgate.services.database import open_database
 from leadgate.services.lifecycle import load_stored_model, register_model
 from leadgate.services.sla import sweep
-from leadgate.services.webhooks import Sender, deliver_due
+from leadgate.services.webhooks import Sender
 from leadgate.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -84,7 +84,7 @@ def create_app(
             webhooks = PeriodicJob(
                 "webhooks",
                 settings.webhook_seconds,
-                lambda: deliver_due(engine, now=clock(), send=sender),
+                webhook_work(engine, clock, sender, retention_days=settings.webhook_retention_days),
             )
             app.state.leadgate = ServiceState(
                 settings=settings,

@@ -1,4 +1,4 @@
-"""Periodic work inside the service: the SLA sweep and webhook delivery.
+"""Periodic work inside the service: the SLA sweep, webhook delivery and retention.
 
 Each job runs in one task that awaits its own run before sleeping again, and holds a lock
 that the admin endpoints take too, so a job never runs concurrently with itself in this
@@ -12,9 +12,15 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+
+from leadgate.services.webhooks import DeliverySummary, Sender, deliver_due, prune
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("leadgate.api")
 T = TypeVar("T")
@@ -59,4 +65,36 @@ class PeriodicJob:
                 log.warning("%s failed: %s", self.name, type(error).__name__)
 
 
-__all__ = ["PeriodicJob"]
+def webhook_work(
+    engine: Engine,
+    clock: Callable[[], datetime],
+    send: Sender | None,
+    *,
+    retention_days: int,
+    prune_every: timedelta = timedelta(hours=1),
+) -> Callable[[], DeliverySummary]:
+    """The webhook job: a delivery pass, and a retention prune at most every ``prune_every``.
+
+    With ``retention_days`` 0 nothing is pruned. The first prune runs on the first pass.
+    """
+    last_prune: datetime | None = None
+
+    def work() -> DeliverySummary:
+        nonlocal last_prune
+        now = clock()
+        summary = deliver_due(engine, now=now, send=send)
+        if retention_days > 0 and (last_prune is None or now - last_prune >= prune_every):
+            pruned = prune(engine, now=now, older_than=timedelta(days=retention_days))
+            last_prune = now
+            if pruned.deliveries or pruned.messages:
+                log.info(
+                    "webhook retention pruned %d deliveries and %d messages",
+                    pruned.deliveries,
+                    pruned.messages,
+                )
+        return summary
+
+    return work
+
+
+__all__ = ["PeriodicJob", "webhook_work"]

@@ -387,3 +387,15 @@ class DeliveryPublic(_Public):
     delivered: int
     retrying: int
     dead: int
+
+
+class ReplayCreate(_Create):
+    endpoint_id: Id | None = Field(default=None, description="Only this endpoint's deliveries")
+    message_id: Id | None = Field(default=None, description="Only this message's deliveries")
+    since: Timestamp | None = Field(
+        default=None, description="Only messages created at or after this moment"
+    )
+
+
+class ReplayPublic(_Public):
+    replayed: int = Field(description="Dead deliveries put back to pending, due now")

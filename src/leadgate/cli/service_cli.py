@@ -135,11 +135,18 @@ def webhooks_list(database: DbOpt = None) -> None:
         endpoints = list_endpoints(conn)
     output = Output()
     output.line(f"{len(endpoints)} webhook endpoints")
+    now = _now()
     for e in endpoints:
         kinds = ",".join(e.kinds) if e.kinds else "all kinds"
+        grace = e.previous_secret_until
+        rotation = (
+            f", old secret also signs until {_when(grace)}"
+            if grace is not None and grace > now
+            else ""
+        )
         output.out.print(
             f"{e.endpoint_id}  {e.url}  ({kinds})  pending {e.pending}, "
-            f"delivered {e.delivered}, dead {e.dead}",
+            f"delivered {e.delivered}, dead {e.dead}{rotation}",
             markup=False,
         )
 
@@ -188,6 +195,114 @@ def webhooks_deliver(
             if once:
                 return
             time.sleep(interval)
+
+
+def _since(value: str | None) -> datetime | None:
+    from leadgate.exceptions import UsageError
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise UsageError(
+            f"{value!r} is not a date.",
+            hint="ISO 8601: 2026-04-01, or 2026-04-01T09:30:00Z (no zone means UTC)",
+            code="bad_date",
+        ) from None
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Only this endpoint's deliveries.")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", help="Only this message's deliveries.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only messages created at or after this date (ISO 8601, UTC)."
+        ),
+    ] = None,
+    actor: ActorOpt = "cli",
+    database: DbOpt = None,
+) -> None:
+    """Put dead deliveries back to pending, due now, with their message ids unchanged."""
+    from leadgate.services.database import open_database
+    from leadgate.services.webhooks import replay_dead
+
+    moment = _since(since)
+    with open_database(_url(database)) as engine:
+        replayed = replay_dead(
+            engine,
+            now=_now(),
+            endpoint_id=endpoint,
+            message_id=message,
+            since=moment,
+            actor=actor,
+        )
+    Output().success(
+        f"{replayed} dead deliveries replayed"
+        + (" (the next delivery pass sends them)" if replayed else "")
+    )
+
+
+@webhooks_app.command("prune")
+def webhooks_prune(
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", help="Age to delete from: 30d, 12h, 2w (default 30d)."),
+    ] = "30d",
+    database: DbOpt = None,
+) -> None:
+    """Delete delivered and dead deliveries, and handled outbox messages, older than a cutoff.
+
+    Pending deliveries and messages not yet dispatched are never deleted.
+    """
+    from leadgate.services.database import open_database
+    from leadgate.services.webhooks import parse_duration, prune
+
+    age = parse_duration(older_than)
+    with open_database(_url(database)) as engine:
+        summary = prune(engine, now=_now(), older_than=age)
+    Output().success(
+        f"pruned {summary.deliveries} deliveries and {summary.messages} outbox messages "
+        f"finished before {_when(summary.cutoff)}"
+    )
+
+
+@webhooks_app.command("rotate-secret")
+def webhooks_rotate_secret(
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint's id.")],
+    grace: Annotated[
+        str,
+        typer.Option(
+            "--grace", help="How long the old secret also signs: 24h, 7d, 0s (default 24h)."
+        ),
+    ] = "24h",
+    actor: ActorOpt = "cli",
+    database: DbOpt = None,
+) -> None:
+    """Give an endpoint a new signing secret (printed once); the old one signs too for a while."""
+    from leadgate.services.database import open_database
+    from leadgate.services.webhooks import parse_duration, rotate_secret
+
+    period = parse_duration(grace)
+    with open_database(_url(database)) as engine, engine.begin() as conn:
+        rotated = rotate_secret(conn, endpoint_id, now=_now(), grace=period, actor=actor)
+    output = Output()
+    if rotated.grace_until is None:
+        output.success(f"rotated the secret of {endpoint_id}; the old one no longer signs")
+    else:
+        output.success(
+            f"rotated the secret of {endpoint_id}; messages are signed with both secrets "
+            f"until {_when(rotated.grace_until)}"
+        )
+    output.line("New signing secret (shown once; give it to the receiver):")
+    output.out.print(rotated.secret, markup=False, highlight=False)
 
 
 def erase(

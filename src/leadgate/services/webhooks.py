@@ -10,6 +10,11 @@ and jitter until :attr:`RetryPolicy.max_attempts`, then the delivery is ``dead``
 Crash safety: due deliveries are claimed (attempt counted, hidden for a lease) in one
 transaction, sent outside any transaction, and their results recorded in another. A crash
 between sending and recording re-sends after the lease with the same message id.
+
+Operations: :func:`replay_dead` revives deliveries that gave up, :func:`prune` deletes
+finished deliveries and messages past a retention period, and :func:`rotate_secret` gives an
+endpoint a new secret while the old one keeps signing for a grace period
+(``Leadgate-Signature: v1=<new>,v1=<old>``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 import urllib.error
@@ -43,6 +49,11 @@ TIMESTAMP_HEADER: Final = "Leadgate-Timestamp"
 MESSAGE_ID_HEADER: Final = "Leadgate-Message-Id"
 SIGNATURE_TOLERANCE: Final = 300
 """Seconds a receiver should accept between a message's timestamp and its own clock."""
+DEFAULT_ROTATION_GRACE: Final = timedelta(hours=24)
+"""How long the previous secret keeps signing after a rotation, unless told otherwise."""
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_MAX_SECONDS: Final = 36_500 * 86_400
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,8 @@ class EndpointInfo:
     pending: int
     delivered: int
     dead: int
+    previous_secret_until: datetime | None = None
+    """While in the future, the secret before the last rotation also signs."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,42 @@ class DeliverySummary:
     retrying: int
     dead: int  # deliveries given up on in this pass
     dead_total: int  # every delivery in the dead state (to report and replay)
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """A rotated endpoint: ``secret`` is shown once; the old one signs until ``grace_until``."""
+
+    endpoint_id: str
+    secret: str
+    grace_until: datetime | None
+
+
+@dataclass(frozen=True)
+class PruneSummary:
+    """What a retention prune deleted (finished before ``cutoff``)."""
+
+    cutoff: datetime
+    deliveries: int
+    messages: int
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` or combinations such as ``1d12h``.
+
+    Raises:
+        UsageError: Anything else (code ``bad_duration``).
+    """
+    cleaned = text.strip().lower()
+    parts = _DURATION.findall(cleaned)
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+    if not cleaned or _DURATION.sub("", cleaned).strip() or not parts or seconds > _MAX_SECONDS:
+        raise UsageError(
+            f"{text!r} is not a duration (of at most 100 years).",
+            hint="a number and a unit: 30d, 12h, 90m, 45s or 2w (combinations like 1d12h)",
+            code="bad_duration",
+        )
+    return timedelta(seconds=seconds)
 
 
 def _redact_url(url: str) -> str:
@@ -181,9 +230,7 @@ def remove_endpoint(
         NotFoundError: No endpoint with this id.
     """
     if not store.remove_endpoint(conn, endpoint_id):
-        raise NotFoundError(
-            f"No webhook endpoint {endpoint_id!r}.", hint="`leadgate webhooks list` shows the ids"
-        )
+        raise _unknown_endpoint(endpoint_id)
     audit.append_audit(
         conn,
         at=now,
@@ -192,6 +239,118 @@ def remove_endpoint(
         subject_kind="webhook_endpoint",
         subject_id=endpoint_id,
     )
+
+
+def _unknown_endpoint(endpoint_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"No webhook endpoint {endpoint_id!r}.", hint="`leadgate webhooks list` shows the ids"
+    )
+
+
+def rotate_secret(
+    conn: Connection,
+    endpoint_id: str,
+    *,
+    now: datetime,
+    grace: timedelta = DEFAULT_ROTATION_GRACE,
+    actor: str = "system",
+) -> RotatedSecret:
+    """Give an endpoint a new secret; the current one keeps signing for ``grace``.
+
+    Until ``now + grace`` every message is signed with both (``v1=<new>,v1=<old>``), so a
+    receiver knowing either verifies; then only the new one signs. A zero ``grace`` drops
+    the old secret at once. Rotating again within a grace period drops the oldest secret.
+
+    Raises:
+        NotFoundError: No endpoint with this id.
+        UsageError: A negative grace period.
+    """
+    if grace < timedelta(0):
+        raise UsageError("The grace period cannot be negative.", code="bad_duration")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    until = now + grace if grace > timedelta(0) else None
+    if not store.rotate_secret(conn, endpoint_id, secret=secret, previous_expires_at=until):
+        raise _unknown_endpoint(endpoint_id)
+    audit.append_audit(
+        conn,
+        at=now,
+        actor=actor,
+        action="webhook.secret_rotated",
+        subject_kind="webhook_endpoint",
+        subject_id=endpoint_id,
+        details={"grace_seconds": int(grace.total_seconds())},
+    )
+    return RotatedSecret(endpoint_id, secret, until)
+
+
+def replay_dead(
+    engine: Engine,
+    *,
+    now: datetime,
+    endpoint_id: str | None = None,
+    message_id: str | None = None,
+    since: datetime | None = None,
+    actor: str = "system",
+) -> int:
+    """Revive dead deliveries matching every given filter; returns how many.
+
+    Each goes back to ``pending`` with 0 attempts, due at ``now``, with the same message id
+    (receivers de-duplicate on it). ``since`` keeps messages created at or after it. The
+    replay and its audit-log entry (filters and count) commit together.
+
+    Raises:
+        NotFoundError: ``endpoint_id`` names no endpoint.
+    """
+    with transaction(engine) as conn:
+        if endpoint_id is not None and not store.endpoint_exists(conn, endpoint_id):
+            raise _unknown_endpoint(endpoint_id)
+        replayed = store.replay_dead(
+            conn, now=now, endpoint_id=endpoint_id, message_id=message_id, since=since
+        )
+        audit.append_audit(
+            conn,
+            at=now,
+            actor=actor,
+            action="webhook.replayed",
+            subject_kind="webhook_endpoint" if endpoint_id is not None else None,
+            subject_id=endpoint_id,
+            details={
+                "message_id": message_id,
+                "since": None if since is None else since.isoformat(),
+                "replayed": replayed,
+            },
+        )
+    return replayed
+
+
+def prune(
+    engine: Engine, *, now: datetime, older_than: timedelta, batch: int = 5_000
+) -> PruneSummary:
+    """Delete delivered and dead deliveries, and handled messages, older than ``older_than``.
+
+    Pending deliveries and undispatched messages are never deleted, nor a message that
+    still has a delivery. Works in transactions of two statements deleting at most
+    ``batch`` rows each (a big first prune never holds the tables for long), until a
+    transaction finds less than a full batch.
+
+    Raises:
+        UsageError: ``older_than`` is not positive.
+    """
+    if older_than <= timedelta(0):
+        raise UsageError(
+            "The retention period must be positive.",
+            hint="e.g. --older-than 30d",
+            code="bad_duration",
+        )
+    cutoff = now - older_than
+    deliveries = messages = 0
+    while True:
+        with transaction(engine) as conn:
+            counts = store.prune(conn, cutoff=cutoff, limit=batch)
+        deliveries += counts.deliveries
+        messages += counts.messages
+        if counts.deliveries < batch and counts.messages < batch:
+            return PruneSummary(cutoff, deliveries, messages)
 
 
 def list_endpoints(conn: Connection) -> list[EndpointInfo]:
@@ -207,6 +366,7 @@ def list_endpoints(conn: Connection) -> list[EndpointInfo]:
             counts.get((row.endpoint_id, store.PENDING), 0),
             counts.get((row.endpoint_id, store.DELIVERED), 0),
             counts.get((row.endpoint_id, store.DEAD), 0),
+            row.previous_secret_expires_at if row.previous_secret is not None else None,
         )
         for row in store.list_endpoints(conn)
     ]
@@ -229,8 +389,14 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v1=" + mac.hexdigest()
 
 
+def signature_header(secret: str, previous: str | None, timestamp: str, body: bytes) -> str:
+    """``v1=<new>``, or ``v1=<new>,v1=<old>`` while a rotation's grace period lasts."""
+    current = sign(secret, timestamp, body)
+    return current if previous is None else f"{current},{sign(previous, timestamp, body)}"
+
+
 def verify_signature(
-    secret: str,
+    secret: str | Sequence[str],
     body: bytes,
     *,
     timestamp: str,
@@ -241,7 +407,8 @@ def verify_signature(
     """Check a received message (for receivers written in Python).
 
     Args:
-        secret: The endpoint secret shown when it was added.
+        secret: The endpoint secret shown when it was added (or rotated), or several
+            secrets (a receiver in the middle of switching); one match is enough.
         body: The raw request body, byte for byte (do not re-serialise it).
         timestamp: The ``Leadgate-Timestamp`` header.
         signature: The ``Leadgate-Signature`` header (several ``v1=`` values may be
@@ -259,9 +426,12 @@ def verify_signature(
         return False
     if now is not None and abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
         return False
-    expected = sign(secret, timestamp, body)
+    known = [secret] if isinstance(secret, str) else list(secret)
+    expected = [sign(s, timestamp, body) for s in known]
     offered = [p.strip() for p in signature.replace(",", " ").split() if p.startswith("v1=")]
-    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+    # every comparison runs (no early exit), each in constant time
+    matches = [hmac.compare_digest(e, c) for e in expected for c in offered]
+    return any(matches)
 
 
 def urllib_sender(timeout: float = RetryPolicy.timeout_seconds) -> Sender:
@@ -300,7 +470,9 @@ def _attempt(
         "User-Agent": "leadgate-webhooks/1",
         MESSAGE_ID_HEADER: claimed.message_id,
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(claimed.secret, timestamp, body),
+        SIGNATURE_HEADER: signature_header(
+            claimed.secret, claimed.previous_secret, timestamp, body
+        ),
     }
     status: int | None = None
     error: str | None = None
@@ -383,21 +555,29 @@ def dead_deliveries(conn: Connection) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "DEFAULT_ROTATION_GRACE",
     "MESSAGE_ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "CreatedEndpoint",
     "DeliverySummary",
     "EndpointInfo",
+    "PruneSummary",
     "RetryPolicy",
+    "RotatedSecret",
     "Sender",
     "add_endpoint",
     "dead_deliveries",
     "deliver_due",
     "list_endpoints",
     "message_body",
+    "parse_duration",
+    "prune",
     "remove_endpoint",
+    "replay_dead",
+    "rotate_secret",
     "sign",
+    "signature_header",
     "urllib_sender",
     "verify_signature",
 ]

@@ -385,6 +385,9 @@ webhook_endpoints = sa.Table(
     sa.Column("kinds", JsonDoc, nullable=True),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     _ts("created_at", nullable=False),
+    # 0005: after a rotation the old secret also signs until previous_secret_expires_at
+    sa.Column("previous_secret", sa.String(), nullable=True),
+    _ts("previous_secret_expires_at"),
 )
 """Receivers of outbox messages; ``kinds`` (a JSON list) filters them, null means all."""
 

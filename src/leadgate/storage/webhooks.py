@@ -5,6 +5,10 @@ A delivery row exists per (message, endpoint). Its life: ``pending`` (due at
 lease, committed before anything is sent) → ``delivered``, back to ``pending`` with a backoff,
 or ``dead``. A worker that dies after sending and before recording leaves the row pending
 with an expired lease, so the message is sent again with the same id: at least once.
+
+Operations: a ``dead`` row can be replayed (back to ``pending``, attempts 0, due now, same
+message id); finished rows and fully delivered messages older than a cutoff are pruned; an
+endpoint's secret can be rotated, the previous one signing too until a deadline.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class EndpointRow:
     kinds: list[str] | None
     active: bool
     created_at: datetime
+    previous_secret: str | None = None
+    previous_secret_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class ClaimedDelivery:
     kind: str
     payload: Any
     created_at: datetime
+    previous_secret: str | None = None
+    """The endpoint's previous secret while its rotation grace period lasts (also signs)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,9 @@ def claim_due(
     if not claimed:
         return []
     e, o = t.webhook_endpoints, t.outbox
+    previous = sa.case(
+        (e.c.previous_secret_expires_at > now, e.c.previous_secret), else_=sa.null()
+    ).label("previous_secret")
     wanted = {(m, ep) for m, ep in claimed}
     ids = sorted({m for m, _ in claimed})
     rows = conn.execute(
@@ -202,6 +213,7 @@ def claim_due(
             o.c.kind,
             o.c.payload,
             o.c.created_at,
+            previous,
         )
         .join(e, e.c.endpoint_id == d.c.endpoint_id)
         .join(o, o.c.message_id == d.c.message_id)
@@ -265,6 +277,107 @@ def record_results(conn: Connection, results: Sequence[DeliveryResult], *, now: 
         )
 
 
+def rotate_secret(
+    conn: Connection, endpoint_id: str, *, secret: str, previous_expires_at: datetime | None
+) -> bool:
+    """Make ``secret`` the endpoint's secret; the current one signs too until the deadline.
+
+    With ``previous_expires_at`` ``None`` the current secret is dropped at once. A secret
+    that was still in a grace period is dropped (only one previous secret is kept).
+    Returns ``False`` if there is no endpoint with this id.
+    """
+    e = t.webhook_endpoints
+    keep = previous_expires_at is not None
+    stmt = (
+        sa.update(e)
+        .where(e.c.endpoint_id == endpoint_id)
+        .values(
+            # the right-hand side reads the row as it was before this update
+            previous_secret=e.c.secret if keep else sa.null(),
+            previous_secret_expires_at=previous_expires_at,
+            secret=secret,
+        )
+    )
+    return bool(conn.execute(stmt).rowcount)
+
+
+def endpoint_exists(conn: Connection, endpoint_id: str) -> bool:
+    """Whether a receiver with this id is registered."""
+    e = t.webhook_endpoints
+    stmt = sa.select(e.c.endpoint_id).where(e.c.endpoint_id == endpoint_id)
+    return conn.execute(stmt).first() is not None
+
+
+def replay_dead(
+    conn: Connection,
+    *,
+    now: datetime,
+    endpoint_id: str | None = None,
+    message_id: str | None = None,
+    since: datetime | None = None,
+) -> int:
+    """Put ``dead`` deliveries back to ``pending`` (attempts 0, due ``now``); returns how many.
+
+    Only dead rows matching every given filter change: for ``endpoint_id``, for
+    ``message_id``, of messages created at or after ``since``. The message id stays, so a
+    receiver that did get an earlier attempt de-duplicates it. One statement.
+    """
+    d, o = t.webhook_deliveries, t.outbox
+    stmt = (
+        sa.update(d).where(d.c.state == DEAD).values(state=PENDING, attempts=0, next_attempt_at=now)
+    )
+    if endpoint_id is not None:
+        stmt = stmt.where(d.c.endpoint_id == endpoint_id)
+    if message_id is not None:
+        stmt = stmt.where(d.c.message_id == message_id)
+    if since is not None:
+        recent = sa.select(o.c.message_id).where(o.c.created_at >= since)
+        stmt = stmt.where(d.c.message_id.in_(recent))
+    return int(conn.execute(stmt).rowcount)
+
+
+@dataclass(frozen=True)
+class PruneCounts:
+    """What a prune deleted."""
+
+    deliveries: int
+    messages: int
+
+
+def prune(conn: Connection, *, cutoff: datetime, limit: int) -> PruneCounts:
+    """Delete up to ``limit`` finished deliveries and up to ``limit`` handled messages.
+
+    Deleted: ``delivered`` deliveries delivered before ``cutoff``; ``dead`` ones whose last
+    attempt was before it (a finished row keeps its last due time, the end of its last
+    claim's lease); then outbox messages created and dispatched before ``cutoff`` that have
+    no delivery row left. Never a pending delivery (nor so its message) nor an undispatched
+    message. Two statements whatever the number of rows, each bounded by ``limit`` so that
+    one transaction holds its locks briefly; call again while a count equals ``limit``.
+    """
+    d, o = t.webhook_deliveries, t.outbox
+    finished = sa.or_(
+        sa.and_(d.c.state == DELIVERED, d.c.delivered_at < cutoff),
+        sa.and_(d.c.state == DEAD, d.c.next_attempt_at < cutoff),
+    )
+    old_deliveries = sa.select(d.c.message_id, d.c.endpoint_id).where(finished).limit(limit)
+    deliveries = conn.execute(
+        sa.delete(d).where(sa.tuple_(d.c.message_id, d.c.endpoint_id).in_(old_deliveries))
+    ).rowcount
+    any_delivery = sa.select(d.c.message_id).where(d.c.message_id == o.c.message_id).exists()
+    old_messages = (
+        sa.select(o.c.message_id)
+        .where(
+            o.c.dispatched_at.is_not(None),
+            o.c.dispatched_at < cutoff,
+            o.c.created_at < cutoff,
+            ~any_delivery,
+        )
+        .limit(limit)
+    )
+    messages = conn.execute(sa.delete(o).where(o.c.message_id.in_(old_messages))).rowcount
+    return PruneCounts(int(deliveries), int(messages))
+
+
 def delivery_counts(conn: Connection) -> pl.DataFrame:
     """``endpoint_id, state, deliveries`` (how many deliveries each endpoint has per state)."""
     d = t.webhook_deliveries
@@ -316,13 +429,18 @@ __all__ = [
     "ClaimedDelivery",
     "DeliveryResult",
     "EndpointRow",
+    "PruneCounts",
     "add_endpoint",
     "claim_due",
     "count_state",
     "delivery_counts",
     "dispatch",
+    "endpoint_exists",
     "list_endpoints",
+    "prune",
     "read_deliveries",
     "record_results",
     "remove_endpoint",
+    "replay_dead",
+    "rotate_secret",
 ]

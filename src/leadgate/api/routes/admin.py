@@ -1,4 +1,5 @@
-"""Health, and operations an admin may trigger: an SLA sweep and a webhook delivery pass.
+"""Health, and operations an admin may trigger: an SLA sweep, a webhook delivery pass and
+the replay of dead webhook deliveries.
 
 ``POST /v1/admin/sla:sweep`` takes an explicit ``now``: an operator can catch up after
 downtime, and tests can move time forward without waiting for working hours to pass.
@@ -11,10 +12,17 @@ from starlette.concurrency import run_in_threadpool
 
 from leadgate.api.deps import AdminDep, StateDep
 from leadgate.api.errors import PROBLEM_RESPONSES
-from leadgate.api.schemas import DeliveryPublic, HealthPublic, SweepCreate, SweepPublic
+from leadgate.api.schemas import (
+    DeliveryPublic,
+    HealthPublic,
+    ReplayCreate,
+    ReplayPublic,
+    SweepCreate,
+    SweepPublic,
+)
 from leadgate.services.access import database_ok
 from leadgate.services.sla import sweep
-from leadgate.services.webhooks import deliver_due
+from leadgate.services.webhooks import deliver_due, replay_dead
 
 router = APIRouter(prefix="/v1", tags=["operations"], responses=PROBLEM_RESPONSES)
 
@@ -49,3 +57,24 @@ async def post_deliver(state: StateDep, _caller: AdminDep) -> DeliveryPublic:
         lambda: deliver_due(state.engine, now=state.clock(), send=state.sender)
     )
     return DeliveryPublic.model_validate(summary)
+
+
+@router.post(
+    "/admin/webhooks:replay",
+    summary="Put dead webhook deliveries back to pending (same message ids), due now",
+)
+async def post_replay(
+    state: StateDep, caller: AdminDep, body: ReplayCreate | None = None
+) -> ReplayPublic:
+    filters = body if body is not None else ReplayCreate()
+    replayed = await state.webhooks.run_now(
+        lambda: replay_dead(
+            state.engine,
+            now=state.clock(),
+            endpoint_id=filters.endpoint_id,
+            message_id=filters.message_id,
+            since=filters.since,
+            actor=f"key:{caller.key_id}",
+        )
+    )
+    return ReplayPublic(replayed=replayed)
