@@ -27,7 +27,7 @@ def test_upgrade_keeps_endpoints_and_their_secrets(empty_engine: Engine) -> None
             ),
             {"t": NOW.strftime("%Y-%m-%d %H:%M:%S")},
         )
-    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine, "0005_webhook_secret_rotation")
     assert migrate.current_revision(empty_engine) == "0005_webhook_secret_rotation"
     with empty_engine.connect() as conn:
         row = conn.execute(
@@ -67,4 +67,4 @@ def test_upgrade_keeps_endpoints_and_their_secrets(empty_engine: Engine) -> None
     assert "previous_secret" not in columns
     assert "secret" in columns
     migrate.upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == "0005_webhook_secret_rotation"
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()

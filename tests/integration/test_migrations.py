@@ -17,7 +17,7 @@ def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
     assert migrate.current_revision(empty_engine) is None
     migrate.upgrade(empty_engine)
     head = migrate.head_revision()
-    assert migrate.current_revision(empty_engine) == head == "0005_webhook_secret_rotation"
+    assert migrate.current_revision(empty_engine) == head == "0006_job_runs"
     names = set(sa.inspect(empty_engine).get_table_names())
     assert set(metadata.tables) <= names
 
@@ -42,7 +42,7 @@ def test_require_current_on_empty_database(empty_engine: Engine) -> None:
     error = info.value
     assert error.code == "db_not_migrated"
     assert error.current is None
-    assert "0005_webhook_secret_rotation" in str(error)
+    assert "0006_job_runs" in str(error)
     assert "leadgate db upgrade" in error.hint
 
 

@@ -28,6 +28,7 @@ from leadgate.services.routing import (
 )
 from leadgate.storage import read_leads, subsets, transaction
 from leadgate.storage import routing as store
+from leadgate.storage.jobs import lock_job
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from leadgate.model.compiled import QualificationModel
 
 REASSIGN_RULE: Final = "sla_reassign"
+SWEEP_JOB: Final = "sla_sweep"
 _UTC = pl.Datetime("us", "UTC")
 #: Queries over a few clocks run unoptimised: optimising them costs more than it saves.
 _PLAIN: Final = pl.QueryOptFlags.none()
@@ -249,8 +251,14 @@ class SweepSummary:
 
 
 def sweep(engine: Engine, model: QualificationModel, *, now: datetime) -> SweepSummary:
-    """Mark clocks past due at ``now`` as breached and escalate each once."""
+    """Mark clocks past due at ``now`` as breached and escalate each once.
+
+    Sweeps are serialised across processes (the service's periodic sweep, a cron job, an
+    admin call): a second sweep waits for the first to commit and then finds its breaches
+    already marked, so none is escalated twice.
+    """
     with transaction(engine) as conn:
+        lock_job(conn, SWEEP_JOB, now=now)
         due = eng.breaches(store.read_clocks(conn, open_only=True), now)
         managers = {t["team_id"]: t.get("manager_id") for t in store.read_teams(conn)}
         reassign = due.filter(pl.col("escalation") == "reassign")

@@ -411,3 +411,16 @@ webhook_deliveries = sa.Table(
     sa.Index(None, "state", "next_attempt_at"),
 )
 """One row per (message, endpoint): ``state`` pending, delivered or dead (gave up)."""
+
+job_runs = sa.Table(
+    "job_runs",
+    metadata,
+    sa.Column("name", sa.String(), primary_key=True),
+    _ts("started_at", nullable=False),
+)
+"""One row per periodic job (``sla_sweep``, ...): its lock and when it last started (0006).
+
+A run upserts its row as its transaction's first write: on PostgreSQL the row lock, on
+SQLite the write lock, keeps a second run (another service process, a cron job) waiting
+until the first commits, and then it sees what the first did.
+"""

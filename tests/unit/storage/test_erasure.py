@@ -316,6 +316,7 @@ def fill_every_table(conn: sa.Connection) -> None:
         ],
     )
     audit.append_audit(conn, at=T0, actor="admin", action="key.created", subject_id="k1")
+    conn.execute(sa.insert(t.job_runs), [{"name": "sla_sweep", "started_at": T0}])
 
 
 def scan(engine: sa.Engine, needles: tuple[str, ...]) -> dict[str, set[str]]:

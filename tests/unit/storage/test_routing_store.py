@@ -3,6 +3,7 @@ breaches with reassignment and notification, idempotent sweeps, the outbox."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import polars as pl
@@ -13,6 +14,7 @@ from leadgate.services.routing import import_roster, route_leads
 from leadgate.services.sla import on_stage_change, stop_clocks, sweep
 from leadgate.storage import routing as store
 from leadgate.storage import save_model, transaction, update_lead_state, upsert_leads
+from leadgate.storage.jobs import last_started, lock_job
 from testkit import SMALL_MODEL
 
 MODEL = compile_spec(
@@ -115,3 +117,42 @@ def test_sweep_reassigns_notifies_once_and_stops_on_action(engine, tmp_path):
     notified = [p for p in breach["payload"].to_list() if "boss" in p]
     assert len(notified) == 1
     assert first.attainment.filter(pl.col("stage") == "mql")["met"].to_list() == [1]
+
+
+def test_a_second_sweep_waits_for_the_first_and_escalates_nothing_twice(engine, tmp_path):
+    setup(engine, tmp_path, ["mql", "mql", "pql"])
+    route_leads(engine, MODEL, at=MON_9)
+    later = datetime(2026, 3, 30, 10, tzinfo=UTC)
+    results: list[object] = []
+    with engine.connect() as held:
+        with held.begin():  # another sweep holds the job's lock (a cron run, say)
+            lock_job(held, "sla_sweep", now=later)
+            waiting = threading.Thread(
+                target=lambda: results.append(sweep(engine, MODEL, now=later))
+            )
+            waiting.start()
+            waiting.join(timeout=1.0)
+            assert waiting.is_alive()  # it waits for the lock rather than sweeping alongside
+            assert results == []
+        waiting.join(timeout=60)
+    assert not waiting.is_alive()
+    (first,) = results
+    assert (first.breached, first.reassigned, first.notified) == (3, 2, 1)  # type: ignore[attr-defined]
+    # the reassigned leads' new clocks fall due by 15:00 CEST; three sweeps at once mark and
+    # escalate each of those breaches exactly once
+    afternoon = datetime(2026, 3, 30, 13, tzinfo=UTC)
+    racing = [
+        threading.Thread(target=sweep, args=(engine, MODEL), kwargs={"now": afternoon})
+        for _ in range(3)
+    ]
+    for thread in racing:
+        thread.start()
+    for thread in racing:
+        thread.join(timeout=60)
+    with engine.connect() as conn:
+        outbox = store.read_outbox(conn)
+        clocks = store.read_clocks(conn)
+        started = last_started(conn, "sla_sweep"), last_started(conn, "never_ran")
+    assert outbox.filter(pl.col("kind") == "sla.breached").height == 3 + 2
+    assert clocks.filter(pl.col("outcome") == "breached").height == 3 + 2
+    assert started == (afternoon, None)
