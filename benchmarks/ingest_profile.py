@@ -68,6 +68,15 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("leadgate.services.lifecycle", "_sla_clocks", "    _sla_clocks"),
     ("leadgate.services.ingest", "_unassigned_in_routed_stage", "routable?"),
     ("leadgate.services.routing", "route_within", "route_within"),
+    ("leadgate.services.routing", "_routable", "  _routable"),
+    ("leadgate.services.routing", "flags_from", "  flags_from"),
+    ("leadgate.services.routing", "read_roster", "  read_roster"),
+    ("leadgate.storage.routing", "read_cursors", "  read_cursors"),
+    ("leadgate.storage.subsets", "account_owners", "  account_owners"),
+    ("leadgate.engine.routing", "assign", "  assign (engine)"),
+    ("leadgate.services.routing", "record_assignments", "  record_assignments"),
+    ("leadgate.storage.routing", "save_cursors", "  save_cursors"),
+    ("leadgate.services.routing", "_fix_due_times", "  _fix_due_times"),
     ("leadgate.services.ingest", "_states", "_states"),
 )
 

@@ -28,7 +28,8 @@ from leadgate.engine.sla import TeamCalendar, weekday_hours
 from leadgate.exceptions import InputDataError, Location, Problem
 from leadgate.model import columns as c
 from leadgate.model.loader import locate, path_text
-from leadgate.services.privacy import CONSENT_OK, DEFAULT_POLICY, ConsentPolicy, consent_flags
+from leadgate.services.privacy import CONSENT_OK, DEFAULT_POLICY, ConsentPolicy, flags_from
+from leadgate.storage import privacy as privacy_store
 from leadgate.storage import read_accounts, read_leads, subsets, transaction, update_lead_state
 from leadgate.storage import routing as store
 
@@ -261,17 +262,14 @@ def team_calendars(conn: Connection) -> dict[str, TeamCalendar]:
 
 def read_roster(conn: Connection, at: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The engine's roster frame as of ``at`` and each rep's load in its current period."""
-    owners = store.read_owners(conn)
-    away = store.read_absences(conn, at).get_column("owner_id")
+    owners = store.read_owners_at(conn, at)
     roster = owners.select(
         "owner_id",
         "team_id",
         pl.col("position").fill_null(0),
         pl.col("weight").fill_null(1.0),
         "capacity",
-        (
-            pl.col("active") & ~pl.col("out_of_office") & ~pl.col("owner_id").is_in(away.implode())
-        ).alias("eligible"),
+        (pl.col("active") & ~pl.col("out_of_office") & ~pl.col("away")).alias("eligible"),
     ).filter(pl.col("team_id").is_not_null())
     starts = {
         team["team_id"]: period_start(at, team["timezone"], team["capacity_period"])
@@ -377,7 +375,11 @@ def _route(
     """Assign ``queued`` leads (consent permitting) and record it; (assignments, held)."""
     if queued.height == 0:
         return pl.DataFrame(schema=rt.ASSIGNMENT_SCHEMA), 0
-    flags = consent_flags(conn, queued.get_column(c.LEAD_ID).to_list(), policy=consent)
+    # The leads as just read carry ``erased_at``: only their consent records are read
+    # (what ``consent_flags`` does, without reading the leads a second time).
+    ids = queued.get_column(c.LEAD_ID).to_list()
+    erased = queued.select(pl.col(c.LEAD_ID).cast(pl.String), "erased_at")
+    flags = flags_from(privacy_store.read_consents(conn, ids), erased, consent)
     allowed = flags.filter(pl.col(CONSENT_OK)).get_column(c.LEAD_ID)
     leads = queued.filter(pl.col(c.LEAD_ID).is_in(allowed.implode()))
     held = queued.height - leads.height
@@ -432,16 +434,24 @@ def record_assignments(
     """Store assignment rows, set the leads' owners and queue one message per assignment."""
     if assignments.height == 0:
         return
-    rows = assignments.with_columns(
+    stamped = assignments.lazy().with_columns(
         pl.lit(version).alias("model_version"),
         utc_literal(at).alias("assigned_at"),
     )
+    kinds = pl.when(pl.col("owner_id").is_null()).then(pl.lit("lead.unassigned"))
+    # The three frames in one unoptimised run: a live group assigns a lead or two.
+    rows, owned, messages = pl.collect_all(
+        [
+            stamped,
+            stamped.filter(pl.col("owner_id").is_not_null()).select(c.LEAD_ID, "owner_id"),
+            stamped.with_columns(kinds.otherwise(pl.lit("lead.assigned")).alias("kind")),
+        ],
+        engine="in-memory",
+        optimizations=pl.QueryOptFlags.none(),
+    )
     store.insert_assignments(conn, rows)
-    owned = rows.filter(pl.col("owner_id").is_not_null()).select(c.LEAD_ID, "owner_id")
     if owned.height:
         update_lead_state(conn, owned, now=at)
-    kinds = pl.when(pl.col("owner_id").is_null()).then(pl.lit("lead.unassigned"))
-    messages = rows.with_columns(kinds.otherwise(pl.lit("lead.assigned")).alias("kind"))
     store.add_to_outbox(
         conn,
         [
@@ -482,15 +492,21 @@ def _fix_due_times(conn: Connection, assignments: pl.DataFrame, at: datetime) ->
         return
     from leadgate.services.sla import due_for
 
-    updated = (
-        clocks.rename({"team_id": "__was_team"})
+    joined = (
+        clocks.lazy()
+        .rename({"team_id": "__was_team"})
         .drop("owner_id")
-        .join(owned.select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner")
+        .join(owned.lazy().select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner")
     )
     current = (pl.col("started_at").cast(_UTC) == utc_literal(at)) & pl.col("team_id").eq_missing(
         pl.col("__was_team")
     )
-    stale = updated.filter(~current)
+    # One unoptimised run for a group's few clocks: each eager step's fixed cost is the work.
+    updated, stale = pl.collect_all(
+        [joined, joined.filter(~current)],
+        engine="in-memory",
+        optimizations=pl.QueryOptFlags.none(),
+    )
     if stale.height:
         fresh = stale.with_columns(due_for(conn, stale).alias("due_at"))
         updated = pl.concat([updated.filter(current), fresh], how="vertical_relaxed")

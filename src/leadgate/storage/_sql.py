@@ -6,11 +6,12 @@ import io
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from leadgate.exceptions import StorageError, UsageError
@@ -58,8 +59,14 @@ def _plain(name: str, dtype: pl.DataType, *, timestamp_format: str) -> pl.Expr:
     return col
 
 
+def collect(query: pl.LazyFrame) -> pl.DataFrame:
+    """Run a writer's lazy query as written (no optimiser passes: plain projections of
+    frames already in memory, where planning would cost more than it saves)."""
+    return query.collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+
+
 def sql_values(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     columns: Sequence[str],
     *,
     postgres: bool,
@@ -71,12 +78,13 @@ def sql_values(
     strings. Computed column-wise in Polars so writers never touch values one by one.
     """
     fmt = PG_TIMESTAMP_FORMAT if postgres else SQLITE_TIMESTAMP_FORMAT
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     exprs: list[pl.Expr] = []
     for name in columns:
         if name in ids:
             exprs.append(pl.col(name).cast(pl.String).str.strip_chars().alias(name))
         else:
-            exprs.append(_plain(name, frame.schema[name], timestamp_format=fmt).alias(name))
+            exprs.append(_plain(name, schema[name], timestamp_format=fmt).alias(name))
     return exprs
 
 
@@ -91,16 +99,19 @@ def json_object(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Expr:
     return pl.struct(fields).struct.json_encode()
 
 
-def now_text(postgres: bool, now: Any) -> str:
-    """``now`` (a tz-aware datetime) as timestamp text for the dialect."""
-    fmt = PG_TIMESTAMP_FORMAT if postgres else SQLITE_TIMESTAMP_FORMAT
-    return cast(str, pl.select(pl.lit(now).dt.convert_time_zone("UTC").dt.strftime(fmt)).item())
+def now_text(postgres: bool, now: datetime) -> str:
+    """``now`` (a tz-aware datetime) as timestamp text for the dialect.
 
-
-def compile_positional(conn: Connection, stmt: sa.ClauseElement) -> tuple[str, list[str]]:
-    """Compile a Core statement to SQL text and the names of its ``?`` parameters, in order."""
-    compiled = cast(SQLCompiler, stmt.compile(dialect=conn.dialect))
-    return compiled.string, list(compiled.positiontup or [])
+    The text :func:`sql_values` writes for the same moment (``PG_TIMESTAMP_FORMAT`` or
+    ``SQLITE_TIMESTAMP_FORMAT``), built in Python: one value does not need a Polars query,
+    and a live group asks for several. A naive value is taken as UTC, as Polars takes it.
+    """
+    utc = now.replace(tzinfo=UTC) if now.utcoffset() is None else now.astimezone(UTC)
+    text = (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+    )
+    return f"{text}+00" if postgres else text
 
 
 def execute_count(conn: Connection, stmt: sa.ClauseElement) -> int:
@@ -111,18 +122,6 @@ def execute_count(conn: Connection, stmt: sa.ClauseElement) -> int:
     return max(conn.exec_driver_sql(compiled.string).rowcount, 0)
 
 
-def executemany(conn: Connection, compiled: tuple[str, list[str]], frame: pl.DataFrame) -> int:
-    """Run a compiled statement once per row of ``frame`` and return the affected row count.
-
-    ``frame`` columns are named like the statement's parameters.
-    """
-    if frame.height == 0:
-        return 0
-    sql, order = compiled
-    result = conn.exec_driver_sql(sql, frame.select(order).rows())
-    return max(result.rowcount, 0)
-
-
 def plain_write(conn: Connection, rows: int) -> bool:
     """Whether a write of ``rows`` rows runs plain statements (always on SQLite).
 
@@ -131,22 +130,37 @@ def plain_write(conn: Connection, rows: int) -> bool:
     return not is_postgres(conn) or rows <= SMALL_WRITE_ROWS
 
 
-def execute_rows(conn: Connection, stmt: sa.ClauseElement, frame: pl.DataFrame) -> int:
+def compile_rows(dialect: Dialect, stmt: sa.ClauseElement) -> SQLCompiler:
+    """``stmt`` compiled for :func:`execute_rows` (``executemany``: no implicit ``RETURNING``
+    of generated keys, which nobody reads here).
+
+    Writers that run the same statement for every live group memoise this per dialect and
+    statement shape (``functools.lru_cache``): compiling an update of a lead's 28 state
+    columns costs most of a millisecond, more than the update itself.
+    """
+    return cast(SQLCompiler, stmt.compile(dialect=dialect, for_executemany=True))
+
+
+def execute_rows(
+    conn: Connection, stmt: sa.ClauseElement | SQLCompiler, frame: pl.DataFrame
+) -> int:
     """Run ``stmt`` once per row of ``frame`` in one ``executemany``; the affected row count.
 
     ``frame`` columns are named like the statement's bound parameters and hold values the
     database accepts as is (see :func:`sql_values`). SQLite binds ``?`` tuples; psycopg binds
-    ``%(name)s`` dicts and pipelines the rows, so a few rows cost one round trip.
+    ``%(name)s`` dicts and pipelines the rows, so a few rows cost one round trip. ``stmt``
+    may come compiled already (see :func:`compile_rows`).
     """
     if frame.height == 0:
         return 0
-    # for_executemany: no implicit ``RETURNING`` of generated keys, which nobody reads here.
-    compiled = cast(SQLCompiler, stmt.compile(dialect=conn.dialect, for_executemany=True))
+    compiled = stmt if isinstance(stmt, SQLCompiler) else compile_rows(conn.dialect, stmt)
     params: list[tuple[Any, ...]] | list[dict[str, Any]]
     if compiled.positiontup is not None:
-        params = frame.select(list(compiled.positiontup)).rows()
+        order = list(compiled.positiontup)
+        params = (frame if frame.columns == order else frame.select(order)).rows()
     else:
-        params = frame.select(list(compiled.params)).to_dicts()
+        names = list(compiled.params)
+        params = (frame if set(frame.columns) == set(names) else frame.select(names)).to_dicts()
     return max(conn.exec_driver_sql(compiled.string, params).rowcount, 0)
 
 

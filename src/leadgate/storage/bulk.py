@@ -13,6 +13,8 @@ Polars (timestamps as UTC text, extra columns as JSON text), never row by row.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +23,8 @@ from datetime import UTC, datetime
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from leadgate.exceptions import UsageError
 from leadgate.model import columns as c
@@ -128,9 +131,16 @@ def _values(
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """The batch as SQL-ready values and the table columns they fill, in order."""
     postgres = _sql.is_postgres(conn)
-    frame = frame.filter(pl.col(plan.key).is_not_null())
-    frame = frame.unique(subset=[plan.key], keep="last", maintain_order=True)
-    frame = _whole_numbers(plan, frame)
+    # One query (a live group writes a row or two: each eager step's fixed cost would be
+    # most of the work), unless whole numbers must be checked first.
+    lazy = (
+        frame.lazy()
+        .filter(pl.col(plan.key).is_not_null())
+        .unique(subset=[plan.key], keep="last", maintain_order=True)
+    )
+    if _needs_whole_numbers(plan, frame.schema):
+        frame = _whole_numbers(plan, _sql.collect(lazy))
+        lazy = frame.lazy()
     exprs = _sql.sql_values(frame, plan.columns, postgres=postgres, ids=ID_COLUMNS)
     stamp = _sql.now_text(postgres, now)
     cols = list(plan.columns)
@@ -143,7 +153,14 @@ def _values(
     if touch:
         exprs.append(pl.lit(stamp).alias("updated_at"))
         cols.append("updated_at")
-    return frame.select(exprs), tuple(cols)
+    return _sql.collect(lazy.select(exprs)), tuple(cols)
+
+
+def _needs_whole_numbers(plan: _Plan, schema: pl.Schema) -> bool:
+    return any(
+        isinstance(plan.table.c[name].type, sa.Integer) and schema[name].is_float()
+        for name in plan.columns
+    )
 
 
 def _whole_numbers(plan: _Plan, frame: pl.DataFrame) -> pl.DataFrame:
@@ -196,7 +213,7 @@ def _merge_json(
 
 
 def _upsert_statement(
-    conn: Connection,
+    postgres: bool,
     plan: _Plan,
     cols: Sequence[str],
     source: sa.TableClause | None,
@@ -204,7 +221,6 @@ def _upsert_statement(
     do_nothing: bool,
 ) -> sa.Insert:
     """``INSERT ... ON CONFLICT`` that updates only rows whose values really change."""
-    postgres = _sql.is_postgres(conn)
     table = plan.table
     json_col = plan.json_column
     stmt: postgresql.Insert | sqlite.Insert
@@ -239,6 +255,16 @@ def _upsert_statement(
     return stmt.on_conflict_do_update(
         index_elements=[plan.key], set_=set_, where=sa.or_(sa.false(), *changed)
     )
+
+
+@functools.lru_cache(maxsize=128)
+def _plain_upsert(
+    dialect: Dialect, plan: _Plan, cols: tuple[str, ...], *, do_nothing: bool
+) -> SQLCompiler:
+    """The bound-parameter upsert of ``plan`` (see :func:`_upsert_statement`), compiled."""
+    postgres = dialect.name == "postgresql"
+    stmt = _upsert_statement(postgres, plan, cols, None, do_nothing=do_nothing)
+    return _sql.compile_rows(dialect, stmt)
 
 
 def _count_existing(conn: Connection, plan: _Plan, keys: pl.Series) -> int:
@@ -277,12 +303,13 @@ def _upsert(
                     join = tmp.join(plan.table, tmp.c[plan.key] == plan.table.c[plan.key])
                     count = sa.select(sa.func.count()).select_from(join)
                     existing = int(conn.execute(count).scalar_one())
-                stmt = _upsert_statement(conn, plan, cols, tmp, do_nothing=do_nothing)
+                stmt = _upsert_statement(True, plan, cols, tmp, do_nothing=do_nothing)
                 written = _sql.execute_count(conn, stmt)
         else:
             existing = 0 if do_nothing else _count_existing(conn, plan, values[plan.key])
-            stmt = _upsert_statement(conn, plan, cols, None, do_nothing=do_nothing)
-            written = _sql.execute_rows(conn, stmt, values)
+            shape = dataclasses.replace(plan, extras=())  # the statement ignores extras
+            compiled = _plain_upsert(conn.dialect, shape, tuple(cols), do_nothing=do_nothing)
+            written = _sql.execute_rows(conn, compiled, values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, f"a write to {plan.table.name}") from exc
     if do_nothing:
@@ -386,6 +413,12 @@ def upsert_outcomes(
     return _upsert(conn, plan, frame, now=now, touch=False)
 
 
+@functools.lru_cache(maxsize=128)
+def _history_insert(dialect: Dialect, cols: tuple[str, ...]) -> SQLCompiler:
+    stmt = sa.insert(t.stage_history).values({col: sa.bindparam(col) for col in cols})
+    return _sql.compile_rows(dialect, stmt)
+
+
 def append_stage_history(conn: Connection, frame: pl.DataFrame) -> int:
     """Append stage changes (``lead_id, to_stage, action, occurred_at`` plus optional
     ``from_stage, actor, reason, model_version, fit_score, engagement_score, product_score,
@@ -402,10 +435,21 @@ def append_stage_history(conn: Connection, frame: pl.DataFrame) -> int:
         if not _sql.plain_write(conn, values.height):
             _sql.copy_in(conn, t.stage_history.name, values)
             return values.height
-        stmt = sa.insert(t.stage_history).values({col: sa.bindparam(col) for col in cols})
-        return _sql.execute_rows(conn, stmt, values)
+        return _sql.execute_rows(conn, _history_insert(conn.dialect, tuple(cols)), values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, "a write to stage_history") from exc
+
+
+@functools.lru_cache(maxsize=128)
+def _state_update(dialect: Dialect, sets: tuple[str, ...]) -> SQLCompiler:
+    """``UPDATE leads`` of ``sets`` by ``lead_id`` (parameters ``v_<column>``), compiled."""
+    leads = t.leads
+    update = (
+        sa.update(leads)
+        .values({col: sa.bindparam(f"v_{col}") for col in sets})
+        .where(leads.c.lead_id == sa.bindparam("v_lead_id"))
+    )
+    return _sql.compile_rows(dialect, update)
 
 
 def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | None = None) -> int:
@@ -421,14 +465,19 @@ def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | 
     cols = [c.LEAD_ID] + [col for col in frame.columns if col in LEAD_STATE_COLUMNS]
     if len(cols) == 1:
         return 0
+    # One query for the few rows of a live group as for a batch: each eager step's fixed
+    # cost would be most of the work for a lead or two.
+    lazy = frame.lazy()
     if c.STAGE in frame.columns:
-        frame = frame.with_columns(pl.col(c.STAGE).cast(pl.String).fill_null("new"))
+        lazy = lazy.with_columns(pl.col(c.STAGE).cast(pl.String).fill_null("new"))
     postgres = _sql.is_postgres(conn)
-    frame = frame.unique(subset=[c.LEAD_ID], keep="last", maintain_order=True)
+    lazy = lazy.unique(subset=[c.LEAD_ID], keep="last", maintain_order=True)
     stamp = _sql.now_text(postgres, _now(now))
-    values = frame.select(
-        *_sql.sql_values(frame, cols, postgres=postgres, ids=ID_COLUMNS),
-        pl.lit(stamp).alias("updated_at"),
+    values = _sql.collect(
+        lazy.select(
+            *_sql.sql_values(lazy, cols, postgres=postgres, ids=ID_COLUMNS),
+            pl.lit(stamp).alias("updated_at"),
+        )
     )
     sets = [*cols[1:], "updated_at"]
     leads = t.leads
@@ -443,13 +492,8 @@ def update_lead_state(conn: Connection, frame: pl.DataFrame, *, now: datetime | 
                     .where(leads.c.lead_id == tmp.c.lead_id)
                 )
                 return _sql.execute_count(conn, stmt)
-        update = (
-            sa.update(leads)
-            .values({col: sa.bindparam(f"v_{col}") for col in sets})
-            .where(leads.c.lead_id == sa.bindparam("v_lead_id"))
-        )
-        renamed = values.rename({col: f"v_{col}" for col in values.columns})
-        return _sql.execute_rows(conn, update, renamed)
+        values.columns = [f"v_{col}" for col in values.columns]  # our own frame: no copy
+        return _sql.execute_rows(conn, _state_update(conn.dialect, tuple(sets)), values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, "an update of leads") from exc
 

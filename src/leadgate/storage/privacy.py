@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from leadgate.storage import tables as t
-from leadgate.storage.frames import _fetch, _ids_filter
+from leadgate.storage.frames import _fetch, _ids_filter, _streams
 
 REASON_CODE: Final = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 """What a machine reason looks like (``no_budget``, ``sla_breach``); anything else is free
@@ -53,13 +53,15 @@ def read_consents(conn: Connection, lead_ids: Sequence[str] | None = None) -> pl
     """Consent records: ``id, lead_id, channel, status, lawful_basis, recorded_at``."""
     where, params = _ids_filter(conn, "lead_id", lead_ids)
     names = ["id", "lead_id", "channel", "status", "lawful_basis", "recorded_at"]
-    return _fetch(conn, t.consents, names, where, params, order_by='"id"')
+    stream = _streams(lead_ids)
+    return _fetch(conn, t.consents, names, where, params, order_by='"id"', stream=stream)
 
 
 def read_erased(conn: Connection, lead_ids: Sequence[str] | None = None) -> pl.DataFrame:
     """``lead_id, erased_at`` of the given leads (all when ``None``)."""
     where, params = _ids_filter(conn, "lead_id", lead_ids)
-    return _fetch(conn, t.leads, ["lead_id", "erased_at"], where, params)
+    names = ["lead_id", "erased_at"]
+    return _fetch(conn, t.leads, names, where, params, stream=_streams(lead_ids))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ are small; assignments and clocks are written with one multi-row statement per c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -53,15 +54,69 @@ def save_roster(
 
 
 def read_teams(conn: Connection) -> list[dict[str, Any]]:
-    """Every team as a mapping of its columns (calendars as decoded JSON)."""
-    rows = conn.execute(sa.select(t.teams).order_by(t.teams.c.team_id))
-    return [dict(row._mapping) for row in rows]
+    """Every team as a mapping of its columns (calendars as decoded JSON).
+
+    Read on the DBAPI cursor (a routed live group reads the teams two or three times:
+    SQLAlchemy's result machinery cost more than the query); psycopg decodes ``jsonb``
+    itself, SQLite's JSON text is decoded here as SQLAlchemy would.
+    """
+    names = [col.name for col in t.teams.c]
+    json_names = [col.name for col in t.teams.c if isinstance(col.type, sa.JSON)]
+    listed = ", ".join(f'"{name}"' for name in names)
+    cursor = _sql.driver_connection(conn).cursor()
+    try:
+        # Identifiers come from our own table metadata; there are no values.
+        cursor.execute(f'SELECT {listed} FROM "{t.teams.name}" ORDER BY "team_id"')  # noqa: S608
+        teams = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+    if not _sql.is_postgres(conn):
+        for team in teams:  # a roster's few teams
+            for name in json_names:
+                if isinstance(team[name], str):
+                    team[name] = json.loads(team[name])
+    return teams
 
 
 def read_owners(conn: Connection) -> pl.DataFrame:
     """Reps: ``owner_id, team_id, capacity, active, out_of_office, weight, position``."""
     names = ["owner_id", "team_id", "capacity", "active", "out_of_office", "weight", "position"]
     return fetch_few(conn, t.owners, names, order_by='"owner_id"')  # a roster: few rows
+
+
+OWNER_SCHEMA = pl.Schema(
+    {
+        "owner_id": pl.String(),
+        "team_id": pl.String(),
+        "capacity": pl.Int64(),
+        "active": pl.Boolean(),
+        "out_of_office": pl.Boolean(),
+        "weight": pl.Float64(),
+        "position": pl.Int64(),
+    }
+)
+
+
+def read_owners_at(conn: Connection, at: datetime) -> pl.DataFrame:
+    """:func:`read_owners` plus ``away``: whether each rep is absent at ``at``.
+
+    One query (the absences as an ``EXISTS`` per rep) instead of two: routing reads the
+    roster on every live group that routes a lead.
+    """
+    owners, absences = t.owners, t.owner_absences
+    away = (
+        sa.exists()
+        .where(
+            absences.c.owner_id == owners.c.owner_id,
+            absences.c.starts_at <= at,
+            absences.c.ends_at > at,
+        )
+        .label("away")
+    )
+    stmt = sa.select(*(owners.c[name] for name in OWNER_SCHEMA), away).order_by(owners.c.owner_id)
+    rows = [tuple(row) for row in conn.execute(stmt)]
+    schema = pl.Schema({**OWNER_SCHEMA, "away": pl.Boolean()})
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def read_absences(conn: Connection, at: datetime) -> pl.DataFrame:
@@ -178,6 +233,7 @@ def _insert_frame(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> int
 
 
 __all__ = [
+    "OWNER_SCHEMA",
     "account_owners",
     "add_to_outbox",
     "insert_assignments",
@@ -188,6 +244,7 @@ __all__ = [
     "read_cursors",
     "read_outbox",
     "read_owners",
+    "read_owners_at",
     "read_teams",
     "save_cursors",
     "save_roster",

@@ -13,6 +13,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from leadgate.storage import _sql
 from leadgate.storage import tables as t
 from leadgate.storage.frames import _expand_json, _fetch, _ids_filter, _names
 from leadgate.storage.live import FEW_LEADS, fetch_few
@@ -38,12 +39,14 @@ def account_owners(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame
         ['"owner_id" IS NOT NULL', *where],
         params,
     )
-    return (
-        frame.sort("updated_at", "owner_id", descending=[True, False])
+    latest = (
+        frame.lazy()
+        .sort("updated_at", "owner_id", descending=[True, False])
         .unique("account_id", keep="first", maintain_order=True)
         .select("account_id", "owner_id")
         .sort("account_id")
     )
+    return _sql.collect(latest)  # one query for a group's few accounts
 
 
 def assignment_load(
@@ -51,20 +54,25 @@ def assignment_load(
 ) -> pl.DataFrame:
     """``owner_id, assigned``: assignments each rep got since the start of its period.
 
-    ``owners_since`` maps a period start to the reps it applies to; one grouped query per
-    start (teams share few), served by the ``(owner_id, assigned_at)`` index.
+    ``owners_since`` maps a period start to the reps it applies to (a rep is listed under
+    its team's start only). One grouped query ORs a condition per start, each served by the
+    ``(owner_id, assigned_at)`` index: one round trip however many time zones and periods
+    the teams have.
     """
     table = t.assignments
+    periods = [
+        sa.and_(table.c.owner_id.in_(list(owners)), table.c.assigned_at >= since)
+        for since, owners in owners_since.items()
+        if owners
+    ]
     rows: list[tuple[str, int]] = []
-    for since, owners in owners_since.items():
-        if not owners:
-            continue
+    if periods:
         stmt = (
             sa.select(table.c.owner_id, sa.func.count())
-            .where(table.c.owner_id.in_(list(owners)), table.c.assigned_at >= since)
+            .where(sa.or_(*periods))
             .group_by(table.c.owner_id)
         )
-        rows += [(str(owner), int(n)) for owner, n in conn.execute(stmt)]
+        rows = [(str(owner), int(n)) for owner, n in conn.execute(stmt)]
     return pl.DataFrame(rows, schema={"owner_id": pl.String, "assigned": pl.Int64}, orient="row")
 
 

@@ -7,14 +7,13 @@ returned counts and every stored row. On SQLite both runs take the plain path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from leadgate.exceptions import StorageError, UsageError
 from leadgate.storage import _sql, bulk
@@ -202,20 +201,6 @@ def clear(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in (*reversed(TABLES), t.owners):
             conn.execute(sa.delete(table))
-
-
-@pytest.fixture
-def copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tables ``COPY`` streamed into (a spy on ``_sql.copy_in``)."""
-    seen: list[str] = []
-    real: Callable[[Connection, str, pl.DataFrame], None] = _sql.copy_in
-
-    def spy(conn: Connection, table: str, frame: pl.DataFrame) -> None:
-        seen.append(table)
-        real(conn, table, frame)
-
-    monkeypatch.setattr(_sql, "copy_in", spy)
-    return seen
 
 
 @pytest.mark.parametrize("n", [SMALL, BIG])
