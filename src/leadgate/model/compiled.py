@@ -253,6 +253,9 @@ class Routing:
     stages: tuple[str, ...] = ("mql", "pql")
     account_ownership: bool = True
     escalate_to: str | None = None
+    consent_required: bool = False
+    """Hold back leads with no consent record on any outreach channel (opt-in regimes)."""
+    outreach_channels: tuple[str, ...] = ("email", "phone")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*(working)?\s*$")

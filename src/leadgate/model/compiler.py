@@ -233,7 +233,15 @@ def _routing(spec: RoutingSpec | None) -> Routing:
     rules = tuple(
         RoutingRule(r.id, r.description, _cond_opt(r.when), r.team, r.method) for r in spec.rules
     )
-    return Routing(rules, tuple(spec.stages), spec.account_ownership, spec.escalate_to)
+    consent = spec.consent
+    return Routing(
+        rules,
+        tuple(spec.stages),
+        spec.account_ownership,
+        spec.escalate_to,
+        consent_required=consent is not None and consent.require_record,
+        outreach_channels=tuple(consent.outreach_channels) if consent else ("email", "phone"),
+    )
 
 
 def _slas(spec: dict[SlaStage, SlaSpec] | None) -> tuple[Sla, ...]:

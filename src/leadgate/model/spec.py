@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 BuyingRole = Literal[
     "decision_maker", "champion", "influencer", "user", "technical_approver", "blocker"
@@ -240,13 +248,40 @@ class RoutingRuleSpec(Strict):
     method: RoutingMethod = "round_robin"
 
 
+class ConsentSpec(Strict):
+    """Which consent routing to outreach needs (see ``docs/security-and-privacy.md``).
+
+    ``require_record: false`` (the default) routes a lead with no consent record on any
+    outreach channel (B2B outreach under legitimate interest); ``true`` holds it back until
+    a record opens a channel (opt-in regimes).
+    """
+
+    require_record: StrictBool = False
+    outreach_channels: list[Ident] = Field(default_factory=lambda: ["email", "phone"], min_length=1)
+
+
 class RoutingSpec(Strict):
-    """Ordered routing rules (first match wins) and account ownership."""
+    """Ordered routing rules (first match wins), account ownership and the consent needed."""
 
     stages: list[SlaStage] = Field(default_factory=_routed_stages)
     account_ownership: StrictBool = True
     escalate_to: str | None = None
+    # None when absent or all defaults: the model's version does not change with it
+    consent: ConsentSpec | None = None
     rules: list[RoutingRuleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_consent_is_none(cls, data: Any) -> Any:
+        given = data.get("consent") if isinstance(data, dict) else None
+        if isinstance(given, dict):
+            try:
+                default = ConsentSpec.model_validate(given) == ConsentSpec()
+            except ValidationError:  # reported where it is, by the field's own validation
+                return data
+            if default:
+                return {k: v for k, v in data.items() if k != "consent"}
+        return data
 
 
 class SlaSpec(Strict):

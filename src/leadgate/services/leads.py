@@ -20,7 +20,13 @@ from leadgate.engine.score import score
 from leadgate.exceptions import NotFoundError
 from leadgate.model import columns as c
 from leadgate.services.lifecycle import read_store_for
-from leadgate.services.privacy import CONSENT_OK, CONSENT_REASON, consent_flags, erase_lead
+from leadgate.services.privacy import (
+    CONSENT_OK,
+    CONSENT_REASON,
+    ConsentPolicy,
+    consent_flags,
+    erase_lead,
+)
 from leadgate.services.privacy import record_consent as store_consent
 from leadgate.storage import read_leads, read_stage_history, transaction, upsert_outcomes
 from leadgate.storage import routing as routing_store
@@ -122,7 +128,7 @@ def lead_detail(
         leads, accounts, events = read_store_for(conn, model, [lead_id])
         if not leads.height or leads.item(0, "erased_at") is not None:
             raise NotFoundError(f"No lead {lead_id!r}.", hint="Check the lead id.")
-        flags = consent_flags(conn, [lead_id])
+        flags = consent_flags(conn, [lead_id], policy=ConsentPolicy.of(model))
         history = read_stage_history(conn, lead_id)
         assignments = read_lead_assignments(conn, lead_id)
         clocks = routing_store.read_clocks(conn, open_only=True, lead_ids=[lead_id])

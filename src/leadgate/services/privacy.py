@@ -38,6 +38,8 @@ from leadgate.storage import routing as routing_store
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from leadgate.model.compiled import QualificationModel
+
 STATUSES: Final = ("granted", "pending", "withdrawn", "denied", "objected")
 BLOCKING: Final = ("withdrawn", "denied", "objected")
 LAWFUL_BASES: Final = (
@@ -64,6 +66,12 @@ class ConsentPolicy:
 
     outreach_channels: tuple[str, ...] = ("email", "phone")
     require_record: bool = False
+
+    @classmethod
+    def of(cls, model: QualificationModel) -> ConsentPolicy:
+        """The policy a model's ``routing.consent`` declares."""
+        routing = model.routing
+        return cls(routing.outreach_channels, routing.consent_required)
 
 
 DEFAULT_POLICY: Final = ConsentPolicy()

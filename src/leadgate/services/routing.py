@@ -28,7 +28,7 @@ from leadgate.engine.sla import TeamCalendar, weekday_hours
 from leadgate.exceptions import InputDataError, Location, Problem
 from leadgate.model import columns as c
 from leadgate.model.loader import locate, path_text
-from leadgate.services.privacy import CONSENT_OK, DEFAULT_POLICY, ConsentPolicy, flags_from
+from leadgate.services.privacy import CONSENT_OK, ConsentPolicy, flags_from
 from leadgate.storage import privacy as privacy_store
 from leadgate.storage import read_accounts, read_leads, subsets, transaction, update_lead_state
 from leadgate.storage import routing as store
@@ -316,12 +316,13 @@ def route_leads(
     model: QualificationModel,
     *,
     at: datetime,
-    consent: ConsentPolicy = DEFAULT_POLICY,
+    consent: ConsentPolicy | None = None,
 ) -> RouteSummary:
     """Assign every unassigned lead in a routed stage, in the order they qualified.
 
     Leads whose consent does not allow outreach are skipped without a record (they stay
-    unassigned and are reconsidered on every run, so a later consent routes them).
+    unassigned and are reconsidered on every run, so a later consent routes them). The
+    consent policy is the model's ``routing.consent`` unless ``consent`` is given.
     """
     with transaction(engine) as conn:
         queued = _routable(conn, model)
@@ -346,7 +347,7 @@ def route_within(
     *,
     lead_ids: Sequence[str],
     at: datetime,
-    consent: ConsentPolicy = DEFAULT_POLICY,
+    consent: ConsentPolicy | None = None,
 ) -> pl.DataFrame:
     """Route those of ``lead_ids`` that are routable, inside the caller's transaction.
 
@@ -370,7 +371,7 @@ def _route(
     model: QualificationModel,
     queued: pl.DataFrame,
     at: datetime,
-    consent: ConsentPolicy = DEFAULT_POLICY,
+    consent: ConsentPolicy | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """Assign ``queued`` leads (consent permitting) and record it; (assignments, held)."""
     if queued.height == 0:
@@ -379,7 +380,8 @@ def _route(
     # (what ``consent_flags`` does, without reading the leads a second time).
     ids = queued.get_column(c.LEAD_ID).to_list()
     erased = queued.select(pl.col(c.LEAD_ID).cast(pl.String), "erased_at")
-    flags = flags_from(privacy_store.read_consents(conn, ids), erased, consent)
+    policy = consent if consent is not None else ConsentPolicy.of(model)
+    flags = flags_from(privacy_store.read_consents(conn, ids), erased, policy)
     allowed = flags.filter(pl.col(CONSENT_OK)).get_column(c.LEAD_ID)
     leads = queued.filter(pl.col(c.LEAD_ID).is_in(allowed.implode()))
     held = queued.height - leads.height

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from leadgate.exceptions import NotFoundError, UsageError
+from leadgate.exceptions import ModelError, NotFoundError, UsageError
 from leadgate.model.compiler import compile_spec
 from leadgate.model.loader import parse_spec
 from leadgate.services.privacy import ConsentPolicy, consent_flags, record_consent
@@ -97,6 +97,36 @@ def test_a_strict_policy_holds_leads_without_any_record(engine, tmp_path):
     assert (summary.assigned, summary.held_for_consent) == (1, 1)
     with engine.connect() as conn:
         assert consent_flags(conn, ["2"], policy=strict).rows() == [("2", False, "no_consent")]
+
+
+STRICT_MODEL = compile_spec(
+    parse_spec(
+        SMALL_MODEL
+        + """
+routing:
+  consent: {require_record: true, outreach_channels: [email]}
+  rules:
+    - {id: all_leads, team: sdr}
+"""
+    )
+)
+
+
+def test_the_models_consent_policy_applies_to_routing_and_the_flag(engine, tmp_path):
+    setup(engine, tmp_path, count=3)
+    consent(engine, "1", "email", "granted", "consent")
+    consent(engine, "2", "phone", "granted", "consent")  # not an outreach channel here
+    # lead 3 has no record at all
+    assert STRICT_MODEL.routing.consent_required
+    assert STRICT_MODEL.routing.outreach_channels == ("email",)
+    with transaction(engine) as conn:
+        save_model(conn, STRICT_MODEL.version, STRICT_MODEL.name, "x", "{}", now=AT)
+        done = route_within(conn, STRICT_MODEL, lead_ids=["1", "2", "3"], at=AT)
+    assert done["lead_id"].to_list() == ["1"]
+    summary = route_leads(engine, STRICT_MODEL, at=AT)
+    assert (summary.assigned, summary.held_for_consent) == (0, 2)
+    # the same leads under the default model: 2 (phone granted) and 3 (no record) go out
+    assert route_leads(engine, MODEL, at=AT).assigned == 2
 
 
 def test_route_within_routes_only_the_given_leads_in_the_callers_transaction(engine, tmp_path):
@@ -203,3 +233,21 @@ def test_capacity_counts_what_earlier_runs_assigned_in_the_period(engine, tmp_pa
     with transaction(engine) as conn:
         done = route_within(conn, CAPACITY_MODEL, lead_ids=["5"], at=AT + timedelta(days=1))
     assert done["owner_id"].to_list() != [None]
+
+
+def test_a_default_consent_block_keeps_the_models_version():
+    spelled_out = compile_spec(
+        parse_spec(
+            SMALL_MODEL
+            + """
+routing:
+  consent: {require_record: false, outreach_channels: [email, phone]}
+  rules:
+    - {id: all_leads, team: sdr}
+"""
+        )
+    )
+    assert spelled_out.version == MODEL.version
+    assert STRICT_MODEL.version != MODEL.version
+    with pytest.raises(ModelError, match="outreach_channels"):
+        parse_spec(SMALL_MODEL + "\nrouting:\n  consent: {outreach_channels: []}\n")
