@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +10,7 @@ import typer
 
 from leadgate.cli.output import Output
 from leadgate.exceptions import UsageError
+from leadgate.services.durations import parse_duration
 
 if TYPE_CHECKING:
     import polars as pl
@@ -18,23 +18,14 @@ if TYPE_CHECKING:
     from leadgate.analytics.backtest import BacktestReport, DecisionRule, ModelSummary
     from leadgate.services.backtesting import BacktestFiles
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([wdhm])\s*$", re.IGNORECASE)
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-
 
 def parse_interval(text: str, option: str) -> timedelta:
     """``7d``, ``1w``, ``12h`` or ``30m`` as a timedelta.
 
     Raises:
-        UsageError: the text is not a number followed by w, d, h or m.
+        UsageError: the text is not a duration.
     """
-    match = _INTERVAL.match(text)
-    if match is None:
-        raise UsageError(
-            f"{option} {text!r} is not a duration.",
-            hint="use a number and a unit: 7d, 1w, 12h or 30m",
-        )
-    return timedelta(**{_UNITS[match.group(2).lower()]: float(match.group(1))})
+    return parse_duration(text, what=option, hint="use a number and a unit: 7d, 1w, 12h or 30m")
 
 
 def parse_moment(text: str, option: str) -> datetime:

@@ -8,7 +8,6 @@ here, by calling :func:`leadgate.engine.score` with each lead's decision moment,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,6 +45,7 @@ from leadgate.learn.features import (
 from leadgate.model import columns as c
 from leadgate.model import load_model
 from leadgate.model.compiled import QualificationModel
+from leadgate.services.durations import parse_duration
 
 Step = Callable[[str], None]
 DEFAULT_DELAY = timedelta(days=7)
@@ -65,22 +65,14 @@ def _quiet(_: str) -> None:
 
 
 def parse_delay(text: str) -> timedelta:
-    """``7d``, ``12h``, ``30m`` or ``0`` → a timedelta.
+    """``7d``, ``12h``, ``30m`` or ``0`` (a bare number is days) → a timedelta.
 
     Raises:
-        UsageError: the text is not a number followed by d, h or m.
+        UsageError: the text is not a duration.
     """
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhm]?)\s*", text)
-    if not match:
-        raise UsageError(
-            f"--decision-delay {text!r} is not a duration.", hint="use e.g. 7d, 36h or 0"
-        )
-    amount, unit = float(match.group(1)), match.group(2) or "d"
-    return {
-        "d": timedelta(days=amount),
-        "h": timedelta(hours=amount),
-        "m": timedelta(minutes=amount),
-    }[unit]
+    return parse_duration(
+        text, what="--decision-delay", bare_unit="d", hint="use e.g. 7d, 36h or 0"
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import time
 import urllib.error
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from leadgate.exceptions import NotFoundError, UsageError
+from leadgate.services import durations
 from leadgate.storage import audit, transaction
 from leadgate.storage import webhooks as store
 from leadgate.storage.privacy import REASON_CODE
@@ -51,9 +51,6 @@ SIGNATURE_TOLERANCE: Final = 300
 """Seconds a receiver should accept between a message's timestamp and its own clock."""
 DEFAULT_ROTATION_GRACE: Final = timedelta(hours=24)
 """How long the previous secret keeps signing after a rotation, unless told otherwise."""
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_MAX_SECONDS: Final = 36_500 * 86_400
 
 
 @dataclass(frozen=True)
@@ -140,18 +137,9 @@ def parse_duration(text: str) -> timedelta:
     """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` or combinations such as ``1d12h``.
 
     Raises:
-        UsageError: Anything else (code ``bad_duration``).
+        UsageError: Anything else, fractions and bare numbers too (code ``bad_duration``).
     """
-    cleaned = text.strip().lower()
-    parts = _DURATION.findall(cleaned)
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
-    if not cleaned or _DURATION.sub("", cleaned).strip() or not parts or seconds > _MAX_SECONDS:
-        raise UsageError(
-            f"{text!r} is not a duration (of at most 100 years).",
-            hint="a number and a unit: 30d, 12h, 90m, 45s or 2w (combinations like 1d12h)",
-            code="bad_duration",
-        )
-    return timedelta(seconds=seconds)
+    return durations.parse_duration(text, fractions=False)
 
 
 def _redact_url(url: str) -> str:
