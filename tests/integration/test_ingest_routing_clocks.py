@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from leadgate.model.compiled import QualificationModel
 from leadgate.services.ingest import EventInput, ingest_events
 from leadgate.services.lifecycle import FieldTypes, load_stored_model, requalify
 from leadgate.services.privacy import record_consent
@@ -38,8 +39,11 @@ def _push(lead_id: str, n: int) -> list[EventInput]:
     ]
 
 
-def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
-    data = generate_dataset(accounts=40, leads_per_account=5, events_per_lead=10, as_of=PREPARED)
+def _prepared(engine, accounts: int) -> tuple[QualificationModel, pl.DataFrame]:
+    """A synthetic store with the example roster, requalified at PREPARED: (model, leads)."""
+    data = generate_dataset(
+        accounts=accounts, leads_per_account=5, events_per_lead=10, as_of=PREPARED
+    )
     with transaction(engine) as conn:
         upsert_accounts(conn, data.accounts, now=PREPARED)
         upsert_leads(conn, data.leads, now=PREPARED)
@@ -49,6 +53,11 @@ def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
     model = load_stored_model(Path(EXAMPLE_MODEL)).model
     with engine.connect() as conn:
         stored = read_leads(conn)
+    return model, stored
+
+
+def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
+    model, stored = _prepared(engine, accounts=40)
     unowned = stored.filter(pl.col("owner_id").is_null())
     # Qualified before (clocks started at PREPARED) and climbing now (clocks start at NOW).
     waiting = unowned.filter(pl.col("stage").is_in(["mql", "pql"]))["lead_id"].to_list()[:4]
@@ -85,16 +94,7 @@ def test_routed_leads_clocks_take_the_assigned_team_and_its_due_time(engine):
 def test_a_held_back_lead_keeps_the_calendar_of_the_team_its_routing_rule_picks(engine):
     """A lead not routed (consent withdrawn) gets its clock on its routing rule's team: the
     rule reads stored lead fields (``country``), not only what the engine's frame carries."""
-    data = generate_dataset(accounts=60, leads_per_account=5, events_per_lead=10, as_of=PREPARED)
-    with transaction(engine) as conn:
-        upsert_accounts(conn, data.accounts, now=PREPARED)
-        upsert_leads(conn, data.leads, now=PREPARED)
-        insert_events(conn, data.events, now=PREPARED)
-    import_roster(engine, ROSTER)
-    requalify(engine, Path(EXAMPLE_MODEL), as_of=PREPARED, now=PREPARED)
-    model = load_stored_model(Path(EXAMPLE_MODEL)).model
-    with engine.connect() as conn:
-        stored = read_leads(conn)
+    model, stored = _prepared(engine, accounts=60)
     climbing = stored.filter(
         pl.col("owner_id").is_null()
         & pl.col("stage").is_in(["new", "iql"])
