@@ -41,6 +41,13 @@ def driver_connection(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def iso_dates(conn: Connection) -> bool:
+    """Whether the PostgreSQL session prints dates in ISO style (``DateStyle`` ISO, the
+    default), as reported by the server on connect and on change (no round trip)."""
+    style = driver_connection(conn).info.parameter_status("DateStyle")
+    return isinstance(style, str) and style.startswith("ISO")
+
+
 def _plain(name: str, dtype: pl.DataType, *, timestamp_format: str) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.Datetime):

@@ -219,8 +219,14 @@ def _upsert_statement(
     source: sa.TableClause | None,
     *,
     do_nothing: bool,
+    strip: bool = True,
 ) -> sa.Insert:
-    """``INSERT ... ON CONFLICT`` that updates only rows whose values really change."""
+    """``INSERT ... ON CONFLICT`` that updates only rows whose values really change.
+
+    ``strip=False`` binds the JSON column as it comes: for a frame without extra columns
+    every value is ``{}``, which stripping nulls leaves as it is (the events of an ingest
+    group: ~6 % of their insert on SQLite, a ``json_patch`` per row).
+    """
     table = plan.table
     json_col = plan.json_column
     stmt: postgresql.Insert | sqlite.Insert
@@ -232,7 +238,9 @@ def _upsert_statement(
         stmt = postgresql.insert(table).from_select(list(cols), sa.select(*select_cols))
     else:
         values: dict[str, sa.ColumnElement[object]] = {
-            col: _strip_nulls(postgres, sa.bindparam(col)) if col == json_col else sa.bindparam(col)
+            col: _strip_nulls(postgres, sa.bindparam(col))
+            if col == json_col and strip
+            else sa.bindparam(col)
             for col in cols
         }
         stmt = (postgresql.insert if postgres else sqlite.insert)(table).values(values)
@@ -259,11 +267,11 @@ def _upsert_statement(
 
 @functools.lru_cache(maxsize=128)
 def _plain_upsert(
-    dialect: Dialect, plan: _Plan, cols: tuple[str, ...], *, do_nothing: bool
+    dialect: Dialect, plan: _Plan, cols: tuple[str, ...], *, do_nothing: bool, strip: bool
 ) -> SQLCompiler:
     """The bound-parameter upsert of ``plan`` (see :func:`_upsert_statement`), compiled."""
     postgres = dialect.name == "postgresql"
-    stmt = _upsert_statement(postgres, plan, cols, None, do_nothing=do_nothing)
+    stmt = _upsert_statement(postgres, plan, cols, None, do_nothing=do_nothing, strip=strip)
     return _sql.compile_rows(dialect, stmt)
 
 
@@ -308,7 +316,9 @@ def _upsert(
         else:
             existing = 0 if do_nothing else _count_existing(conn, plan, values[plan.key])
             shape = dataclasses.replace(plan, extras=())  # the statement ignores extras
-            compiled = _plain_upsert(conn.dialect, shape, tuple(cols), do_nothing=do_nothing)
+            compiled = _plain_upsert(
+                conn.dialect, shape, tuple(cols), do_nothing=do_nothing, strip=bool(plan.extras)
+            )
             written = _sql.execute_rows(conn, compiled, values)
     except sa.exc.DBAPIError as exc:
         raise _sql.wrap_error(exc, f"a write to {plan.table.name}") from exc

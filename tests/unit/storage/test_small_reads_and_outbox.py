@@ -190,24 +190,38 @@ def _live(conn: Connection, ids: list[str]) -> pl.DataFrame:
     return live.live_lead_ids(conn, ids).to_frame()  # erased L3 left out
 
 
-@pytest.mark.parametrize("ids", [["L1"], ["L0", "L3", "L4", "nope", "L0"], [], ["it's"]])
+@pytest.mark.parametrize(
+    "ids", [["L1"], ["L0", "L3", "L4", "nope", "L0"], [], ["it's"], ['say "hi"', "L1", "a\\b"]]
+)
 def test_ids_as_array_and_as_json_match_the_same_rows(
     engine: Engine, ids: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PostgreSQL matches a few ids with ``= ANY(array)`` (an index probe each), many by
-    joining a JSON array; both select the same rows (SQLite always joins JSON)."""
+    """PostgreSQL matches up to ``ANY_IDS`` ids with ``= ANY(array)`` (the array goes as
+    one literal unless an id needs escaping), up to ``PROBE_IDS`` with ``= ANY`` of an
+    array built from JSON, more by joining a JSON array; all select the same rows (SQLite
+    always joins JSON)."""
     _store_leads(engine)
+    postgres = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
         where, params = frames._ids_filter(conn, "lead_id", ids)
-        postgres = engine.dialect.name == "postgresql"
-        assert ("ANY" in where[0]) is postgres
-        assert params == ([list(ids)] if postgres else [json.dumps(ids)])
+        assert ("ANY(%s::text[])" in where[0]) is postgres
+        literal = "{" + ",".join(f'"{i}"' for i in ids) + "}"
+        escaped = any('"' in i or "\\" in i for i in ids)
+        assert params == ([list(ids) if escaped else literal] if postgres else [json.dumps(ids)])
         probed = [*_reads(conn, ids), live.lead_states(conn, ids), _live(conn, ids)]
         monkeypatch.setattr(frames, "ANY_IDS", -1)
+        where, params = frames._ids_filter(conn, "lead_id", ids)
+        assert ("ANY(ARRAY(SELECT jsonb_array_elements_text" in where[0]) is postgres
+        assert params == [json.dumps(ids)]
+        built = [*_reads(conn, ids), live.lead_states(conn, ids), _live(conn, ids)]
+        monkeypatch.setattr(frames, "PROBE_IDS", -1)
         assert "ANY" not in frames._ids_filter(conn, "lead_id", ids)[0][0]
         joined = [*_reads(conn, ids), live.lead_states(conn, ids), _live(conn, ids)]
-    for by_array, by_json in zip(probed, joined, strict=True):  # row order is not promised
+    for by_array, by_built, by_json in zip(probed, built, joined, strict=True):
+        # row order is not promised
+        assert by_array.schema == by_built.schema == by_json.schema
         assert by_array.sort(by_array.columns).equals(by_json.sort(by_json.columns))
+        assert by_built.sort(by_built.columns).equals(by_json.sort(by_json.columns))
     assert sorted(probed[0].get_column("lead_id").to_list()) == sorted(
         {i for i in ids if i in {"L0", "L1", "L4", "L3"}}
     )
