@@ -16,10 +16,10 @@ import polars as pl
 from leadgate.engine import accounts as account_rules
 from leadgate.engine import engagement as eng
 from leadgate.engine import explain, fit, lifecycle, readiness
-from leadgate.engine.conditions import ExprContext, resolve_strings, string_tests
+from leadgate.engine.conditions import ExprContext
 from leadgate.engine.ledger import LedgerTypes
 from leadgate.model import columns as c
-from leadgate.model.compiled import Condition, EventTest, QualificationModel
+from leadgate.model.compiled import Condition, EventTest, FieldTest, QualificationModel
 from leadgate.model.compiler import walk
 
 
@@ -58,22 +58,21 @@ class LeadPlan:
         test_names: Mapping[EventTest, str],
         *,
         explain_points: bool,
-        resolved: Mapping[str, pl.Series],
+        resolved: Mapping[str, Mapping[FieldTest, pl.Series]],
         joined_schema: pl.Schema,
     ) -> None:
-        lead_tests = [t for cond in lead_conditions(model) for t in string_tests(cond)]
         # before the threshold columns exist, thresholds are looked up in place
         early = ExprContext(
             threshold=lambda ref: lifecycle.threshold_expr(model, ref),
             event_test=lambda t: test_names[t],
             framework=lambda fid: c.framework_column(fid, "passed"),
-            resolved=resolve_strings(resolved, lead_tests),
+            resolved=resolved,
             string_fields=string_fields,
         )
         ctx = replace(early, threshold=lambda ref: pl.col(lifecycle.threshold_column(ref.name)))
         # Each step reads only columns of earlier steps. A value several expressions need
         # (persona, thresholds, criteria, stage rules) is a working column computed once:
-        # the plan runs without Polars' common-subexpression pass (see ``_run_small``).
+        # the plan runs without Polars' common-subexpression pass (see ``_run_fused``).
         fit_points = fit.fit_rule_columns(model, ctx)
         stages: list[list[pl.Expr]] = [
             [fit.segment_expr(model, early)],

@@ -7,36 +7,53 @@ one input shape (the names and types of the columns the model reads) and one exp
 queries as data (constant columns added per call, see ``engagement.moment_literals``), so the
 plan that scores one lead right now also scores a million leads as of last March.
 
-A call assembles lazy queries from the ready expressions (~10 µs per query step) and, for
-small inputs, collects everything in one ``collect_all``. Large inputs are collected in stages
-(events on the streaming engine, lead frame in memory) and get one more, data-dependent step
-(text tests resolved against the distinct values of their columns, see ``conditions``); that
-step rewrites some expressions, so those plans are built for the call and not kept.
+A call assembles lazy queries from the ready expressions (~10 µs per query step). Frames of
+more than ``RESOLVE_MIN_ROWS`` rows get one more, data-dependent step: text tests resolved
+against the distinct values of their columns (``conditions``), which rewrites some
+expressions; ``resolution.ResolvedPlans`` keeps those plans while the frames bring no value
+they have not classified, so a long-lived caller builds them once. Then:
+
+* small inputs (a few leads, up to a few thousand events) collect everything in one
+  ``collect_all`` without query optimisation;
+* mid-size inputs (up to ``FUSED_MAX_LEADS`` leads and ``FUSED_MAX_EVENTS`` events: the
+  service's ingest groups, a territory's rescore) do the same with the resolved plans and
+  filter and projection push-down (with many leads, the normalised leads are collected
+  first, as their values decide the lead plan);
+* large inputs are collected in stages (events on the streaming engine, lead frame in
+  memory, daily-capped rules one at a time) to keep peak memory down.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Final, Literal
 
 import polars as pl
 
 from leadgate.engine import engagement as eng
-from leadgate.engine.conditions import ExprContext, resolve_strings, string_tests
+from leadgate.engine.conditions import ExprContext, string_tests
+from leadgate.engine.event_plan import EventPlan, event_string_tests
 from leadgate.engine.inputs import Inputs
 from leadgate.engine.lead_plan import LeadPlan, event_tests, lead_conditions
-from leadgate.engine.ledger import LedgerTypes, ledger_types
+from leadgate.engine.ledger import ledger_types
 from leadgate.engine.normalize import TitleMemo, lead_normalizer
+from leadgate.engine.resolution import ResolvedPlans, distinct_values
 from leadgate.model import columns as c
-from leadgate.model.compiled import EventTest, QualificationModel
+from leadgate.model.compiled import QualificationModel
 
 #: Below this many rows, text tests run directly: resolving them per distinct value costs
 #: a few eager queries each, which only pays off on large frames (e.g. not for one lead).
 RESOLVE_MIN_ROWS = 5_000
+#: Below this many events and leads, everything runs in one query, as for small inputs (in
+#: one query: ~0.6x the CPU of the stages for 1,300 leads and 50,000 events, ~0.7x for 5,000
+#: and 200,000; no more memory at 50,000 and 1,000,000).
+FUSED_MAX_EVENTS = 1_000_000
+FUSED_MAX_LEADS = 50_000
 #: How many plans are kept (each is a few hundred KiB of expressions).
 CACHE_SIZE = 32
 
@@ -45,20 +62,9 @@ Columns = tuple[tuple[str, pl.DataType], ...]
 _IN_MEMORY: Final = "in-memory"
 #: No query optimisation: for small inputs it costs more than it saves.
 _PLAIN: Final = pl.QueryOptFlags.none()
-
-
-def distinct_values(frame: pl.DataFrame, fields: Iterable[str]) -> dict[str, pl.Series]:
-    """Distinct values of text columns (for a Categorical, its whole dictionary)."""
-    out: dict[str, pl.Series] = {}
-    for name in fields:
-        dtype = frame.schema.get(name)
-        if isinstance(dtype, pl.Categorical):
-            out[name] = dtype.categories.to_series().cast(pl.Categorical)
-        elif isinstance(dtype, pl.Enum):
-            out[name] = pl.Series(dtype.categories).cast(dtype)
-        elif dtype == pl.String:
-            out[name] = frame.get_column(name).drop_nulls().unique()
-    return out
+#: Mid-size inputs in one query: pushing filters and column selections down pays off there
+#: (~10% of a service group of ~1,300 leads and ~50,000 events); the other passes do not.
+_FUSED: Final = pl.QueryOptFlags.none(predicate_pushdown=True, projection_pushdown=True)
 
 
 def lead_strings(model: QualificationModel, frame: pl.DataFrame) -> dict[str, pl.Series]:
@@ -77,17 +83,6 @@ def lead_strings(model: QualificationModel, frame: pl.DataFrame) -> dict[str, pl
         for name, values in distinct.items()
         if values.len() * 4 <= max(frame.height, 1)
     }
-
-
-def event_context(model: QualificationModel, events: pl.DataFrame) -> ExprContext:
-    """Text tests of event rules resolved against the events' distinct values (large frames)."""
-    if events.height < RESOLVE_MIN_ROWS:
-        return ExprContext()
-    rules = [*model.engagement.rules, *model.product.rules]
-    tests = [t for r in rules for t in string_tests(r.where)]
-    tests += [t for e in event_tests(model) for t in string_tests(e)]
-    distinct = distinct_values(events, sorted({t.field for t in tests}))
-    return ExprContext(resolved=resolve_strings(distinct, tests))
 
 
 @dataclass(frozen=True)
@@ -132,29 +127,6 @@ def lead_columns(model: QualificationModel, as_of_column: str | None) -> list[st
 
 def event_columns(model: QualificationModel) -> list[str]:
     return [c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, *sorted(set(model.event_fields))]
-
-
-class EventPlan:
-    """Per-rule ledger rows and per-lead event-test counts from the events."""
-
-    def __init__(
-        self,
-        model: QualificationModel,
-        ctx: ExprContext,
-        types: LedgerTypes,
-        test_names: Mapping[EventTest, str],
-    ) -> None:
-        tests = list(test_names)
-        sections = {"engagement": model.engagement, "product": model.product}
-        self.rules = eng.EventRules(sections, ctx, types)
-        self.tests = eng.event_test_counts(tests, test_names, ctx)
-
-    def rows(self, events: pl.LazyFrame) -> pl.LazyFrame:
-        """One ledger row per lead and contributing event rule."""
-        return self.rules.rows(events)
-
-    def test_counts(self, events: pl.LazyFrame) -> list[pl.LazyFrame]:
-        return [test(events) for test in self.tests]
 
 
 class ScorePlan:
@@ -210,17 +182,29 @@ class ScorePlan:
         self.titles = TitleMemo()
         self.events = EventPlan(model, ExprContext(), self.types, self.test_names)
         self.joined_schema = self._joined_schema()
-        self.leads = self.lead_plan({})
-
-    def lead_plan(self, resolved: Mapping[str, pl.Series]) -> LeadPlan:
-        return LeadPlan(
-            self.model,
-            frozenset(name for name, dtype in self.shape.leads if dtype == pl.String),
-            self.types,
-            self.test_names,
-            explain_points=self.explain_points,
-            resolved=resolved,
+        # Text tests of large frames are resolved against the values seen so far, and the
+        # plans built from them kept (``engine/resolution.py``); the builders do not refer
+        # back to this plan (no reference cycle).
+        types, names = self.types, self.test_names
+        event_strings = event_string_tests(model, tests)
+        self.event_strings = sorted({t.field for t in event_strings})
+        self.resolved_events = ResolvedPlans(
+            event_strings,
+            lambda resolved: EventPlan(model, ExprContext(resolved=resolved), types, names),
+        )
+        lead_plan = partial(
+            LeadPlan,
+            model,
+            frozenset(name for name, dtype in shape.leads if dtype == pl.String),
+            types,
+            names,
+            explain_points=explain_points,
             joined_schema=self.joined_schema,
+        )
+        self.leads = lead_plan(resolved={})
+        lead_tests = [t for cond in lead_conditions(model) for t in string_tests(cond)]
+        self.resolved_leads = ResolvedPlans(
+            lead_tests, lambda resolved: lead_plan(resolved=resolved)
         )
 
     def _joined_schema(self) -> pl.Schema:
@@ -297,34 +281,66 @@ class ScorePlan:
         """Scores, ledger (when points are explained) and account roll-up of the inputs."""
         events = self.event_input(inputs, as_of)
         leads = self.lead_input(inputs.leads, as_of)
-        if inputs.leads.height < RESOLVE_MIN_ROWS and inputs.events.height < RESOLVE_MIN_ROWS:
+        height = inputs.leads.height
+        if height < RESOLVE_MIN_ROWS and inputs.events.height < RESOLVE_MIN_ROWS:
             titles = self._title_classes(inputs.leads)
-            return self._run_small(inputs, events, self.base(leads, inputs.accounts.lazy(), titles))
-        return self._run_large(inputs, events, self.base(leads, inputs.accounts.lazy()))
+            base = self.base(leads, inputs.accounts.lazy(), titles)
+            return self._run_fused(inputs, events, base, self.events, self.leads, _PLAIN)
+        event_plan = self.event_plan(inputs.events)
+        if height < FUSED_MAX_LEADS and inputs.events.height < FUSED_MAX_EVENTS:
+            if height < RESOLVE_MIN_ROWS:
+                titles = self._title_classes(inputs.leads)
+                base = self.base(leads, inputs.accounts.lazy(), titles)
+                return self._run_fused(inputs, events, base, event_plan, self.leads, _FUSED)
+            # many leads: titles are classified in the query, and the lead plan depends on
+            # the normalised leads' values
+            base_frame = self.base(leads, inputs.accounts.lazy()).collect(engine=_IN_MEMORY)
+            lead_plan = self.lead_plan_for(base_frame)
+            return self._run_fused(inputs, events, base_frame.lazy(), event_plan, lead_plan, _FUSED)
+        return self._run_large(inputs, events, self.base(leads, inputs.accounts.lazy()), event_plan)
+
+    def event_plan(self, events: pl.DataFrame) -> EventPlan:
+        """The event plan for ``events``: text tests resolved on large frames."""
+        if events.height < RESOLVE_MIN_ROWS:
+            return self.events
+        return self.resolved_events.plan(distinct_values(events, self.event_strings))
+
+    def lead_plan_for(self, base: pl.DataFrame) -> LeadPlan:
+        """The lead plan for the normalised leads: text tests resolved on large frames."""
+        strings = lead_strings(self.model, base)
+        return self.resolved_leads.plan(strings) if strings else self.leads
 
     def _title_classes(self, leads: pl.DataFrame) -> pl.DataFrame:
         if c.TITLE in leads.columns:
             return self.titles.classes(leads.get_column(c.TITLE))
         return self.titles.classes(pl.Series(c.TITLE, [], dtype=pl.String))
 
-    def _run_small(
-        self, inputs: Inputs, events: pl.LazyFrame, base: pl.LazyFrame
+    def _run_fused(
+        self,
+        inputs: Inputs,
+        events: pl.LazyFrame,
+        base: pl.LazyFrame,
+        event_plan: EventPlan,
+        plan: LeadPlan,
+        optimizations: pl.QueryOptFlags,
     ) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame]:
         """Everything in one ``collect_all``; parts several queries read are computed once.
 
         On a few rows, planning is what costs: query optimisation takes longer than the
         queries it would improve (one lead: ~9 ms with Polars' optimisations, ~5 ms without,
-        see ``benchmarks/score_scale.py``), so small inputs skip it.
+        see ``benchmarks/score_scale.py``), so small inputs skip it (``_PLAIN``). Mid-size
+        inputs gain from filter and projection push-down only (``_FUSED``).
         """
         events = events.cache()  # read by every rule
-        rows = self.events.rows(events).cache()
+        rows = event_plan.rows(events).cache()
         totals = self.totals(rows).cache()
-        plan = self.leads
-        scored = plan.scored(self.joined(base, totals, self.events.test_counts(events))).cache()
+        scored = plan.scored(self.joined(base, totals, event_plan.test_counts(events))).cache()
         accounts = self._accounts(scored, inputs)
         if not self.explain_points:
             leads_out, accounts_out = pl.collect_all(
-                [plan.finished(scored, None), accounts], engine=_IN_MEMORY, optimizations=_PLAIN
+                [plan.finished(scored, None), accounts],
+                engine=_IN_MEMORY,
+                optimizations=optimizations,
             )
             return leads_out, None, accounts_out
         ledger = pl.concat([plan.fit_ledger(scored), rows, self.adjustments(totals)]).cache()
@@ -332,12 +348,12 @@ class ScorePlan:
         leads_out, ledger_out, accounts_out = pl.collect_all(
             [plan.finished(scored, reasons), ledger, accounts],
             engine=_IN_MEMORY,
-            optimizations=_PLAIN,
+            optimizations=optimizations,
         )
         return leads_out, ledger_out, accounts_out
 
     def _run_large(
-        self, inputs: Inputs, events: pl.LazyFrame, base: pl.LazyFrame
+        self, inputs: Inputs, events: pl.LazyFrame, base: pl.LazyFrame, event_plan: EventPlan
     ) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame]:
         """Stage by stage, each on the Polars engine that suits it.
 
@@ -347,10 +363,6 @@ class ScorePlan:
         """
         small = inputs.leads.height < RESOLVE_MIN_ROWS
         engine: Engine = _IN_MEMORY if small else "auto"
-        event_plan = self.events
-        if inputs.events.height >= RESOLVE_MIN_ROWS:
-            ctx = event_context(self.model, inputs.events)
-            event_plan = EventPlan(self.model, ctx, self.types, self.test_names)
         # Per lead and rule sums (a few million rows), the daily-capped rules one at a time.
         rules = event_plan.rules
         plain = rules.plain_part(events)
@@ -369,8 +381,7 @@ class ScorePlan:
         del collected, summed, rows
 
         base_frame = base.collect(engine=_IN_MEMORY)
-        strings = lead_strings(self.model, base_frame)
-        plan = self.lead_plan(strings) if strings else self.leads
+        plan = self.lead_plan_for(base_frame)
         joined = self.joined(base_frame.lazy(), totals.lazy(), counts)
         scored = plan.scored(joined).collect(engine=_IN_MEMORY).lazy()
         # the wide working frame and the per-lead event figures are freed before the roll-up

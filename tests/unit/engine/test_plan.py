@@ -227,14 +227,97 @@ def test_explain_flag_and_cache_bound(small_model, monkeypatch):
 
 
 @pytest.mark.parametrize("explain", [True, False])
-def test_large_inputs_score_like_small_ones(small_model, monkeypatch, explain):
+@pytest.mark.parametrize("path", ["staged", "fused"])
+def test_large_inputs_score_like_small_ones(small_model, monkeypatch, explain, path):
     """The staged path of large inputs (dictionary-resolved text tests, streaming event
-    queries, daily-capped rules collected one at a time) and the single query of small ones
-    give the same answers, with and without the ledger."""
+    queries, daily-capped rules collected one at a time), the single query of mid-size ones
+    (resolved text tests) and the single query of small ones give the same answers, with
+    and without the ledger."""
     small = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=explain)
     monkeypatch.setattr(plan_module, "RESOLVE_MIN_ROWS", 1)
+    if path == "staged":
+        monkeypatch.setattr(plan_module, "FUSED_MAX_EVENTS", 0)
+    runs = spy_runs(monkeypatch)
     large = score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=explain)
+    assert runs == ["_run_large" if path == "staged" else "_run_fused"]
     assert_same(large, (small.leads, small.ledger, small.accounts))
+
+
+def spy_runs(monkeypatch) -> list[str]:
+    """The names of the plan's run methods called from now on."""
+    calls: list[str] = []
+    for name in ("_run_fused", "_run_large"):
+        method = getattr(plan_module.ScorePlan, name)
+
+        def spy(self, *args, _name=name, _method=method):
+            calls.append(_name)
+            return _method(self, *args)
+
+        monkeypatch.setattr(plan_module.ScorePlan, name, spy)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    from leadgate.synth import generate_dataset
+
+    return generate_dataset(accounts=60, leads_per_account=6, events_per_lead=10, seed=5)
+
+
+@pytest.fixture(scope="module")
+def example_model():
+    from leadgate.model.loader import load_model
+    from testkit import EXAMPLE_MODEL
+
+    return load_model(EXAMPLE_MODEL)
+
+
+@pytest.mark.parametrize("explain", [True, False])
+@pytest.mark.parametrize("variant", ["as_given", "text_properties", "per_lead_moments"])
+def test_mid_size_inputs_score_like_small_and_staged_ones(
+    example_model, synthetic, monkeypatch, explain, variant
+):
+    """Mid-size inputs run in one query with resolved text tests (on the leads too once
+    they are many); the answers are those of the small query and of the staged path."""
+    leads, events, as_of = synthetic.leads, synthetic.events, synthetic.as_of
+    if variant == "text_properties":
+        events = events.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    elif variant == "per_lead_moments":
+        moments = pl.lit(as_of) - pl.duration(days=pl.col("lead_id") % 50)
+        leads = leads.with_columns(moments.dt.cast_time_unit("us").alias("decided_at"))
+        as_of = "decided_at"
+    args = (leads, synthetic.accounts, events, example_model)
+    small = score(*args, as_of=as_of, explain_points=explain)
+    expected = (small.leads, small.ledger, small.accounts)
+    monkeypatch.setattr(plan_module, "RESOLVE_MIN_ROWS", 100)  # leads and events are "large"
+    assert leads.height >= 100
+    runs = spy_runs(monkeypatch)
+    for _ in range(2):  # resolved plans built, then kept
+        assert_same(score(*args, as_of=as_of, explain_points=explain), expected)
+    monkeypatch.setattr(plan_module, "FUSED_MAX_LEADS", 0)
+    assert_same(score(*args, as_of=as_of, explain_points=explain), expected)
+    assert runs == ["_run_fused", "_run_fused", "_run_large"]
+
+
+def test_growing_events_with_new_values_score_like_a_fresh_plan(
+    example_model, synthetic, monkeypatch
+):
+    """A service keeps scoring with one plan while events bring new property values (a new
+    page, a new form): every call answers like a plan built for it alone."""
+    monkeypatch.setattr(plan_module, "RESOLVE_MIN_ROWS", 100)
+    events = synthetic.events.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    urls = events.get_column("url").drop_nulls().unique().sort()
+    steps = [urls.head(0), urls.head(urls.len() // 2), urls]
+    for step, seen in enumerate(steps):
+        # events whose url is not seen yet are left out (their other properties stay)
+        part = events.filter(pl.col("url").is_null() | pl.col("url").is_in(seen.implode()))
+        if step == len(steps) - 1:  # and a value no rule has met before
+            extra = part.head(3).with_columns(pl.lit("/pricing/enterprise").alias("url"))
+            part = pl.concat([part, extra])
+        args = (synthetic.leads, synthetic.accounts, part, example_model)
+        cached = score(*args, as_of=synthetic.as_of)
+        assert_same(cached, fresh(example_model, *args[:3], synthetic.as_of, True))
+    assert plan_module.cached_plans() == 1
 
 
 def test_title_memo_gives_the_query_s_classification():

@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 
 from leadgate.engine import score
-from leadgate.engine.conditions import ExprContext
 from leadgate.exceptions import InputDataError, UsageError
 from testkit import AS_OF, make_accounts, make_events, make_leads, ts
 
@@ -343,7 +342,7 @@ def test_dictionary_resolution_of_text_tests_changes_no_result(monkeypatch):
     assert {"country", "seniority", "department"} <= set(resolved_fields)
     fast = score(*args, as_of=data.as_of)
     monkeypatch.setattr(engine_plan, "lead_strings", lambda _model, _frame: {})
-    monkeypatch.setattr(engine_plan, "event_context", lambda _model, _events: ExprContext())
+    monkeypatch.setattr(engine_plan.ScorePlan, "event_plan", lambda plan, _events: plan.events)
     plain = score(*args, as_of=data.as_of)
     assert fast.leads.equals(plain.leads)
     assert fast.accounts.equals(plain.accounts)
