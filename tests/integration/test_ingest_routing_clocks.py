@@ -20,7 +20,14 @@ from leadgate.services.lifecycle import FieldTypes, load_stored_model, requalify
 from leadgate.services.privacy import record_consent
 from leadgate.services.routing import import_roster
 from leadgate.services.sla import due_for
-from leadgate.storage import insert_events, read_leads, transaction, upsert_accounts, upsert_leads
+from leadgate.storage import (
+    insert_events,
+    read_leads,
+    transaction,
+    update_lead_state,
+    upsert_accounts,
+    upsert_leads,
+)
 from leadgate.storage import routing as store
 from leadgate.synth import generate_dataset
 from testkit import EXAMPLE_MODEL
@@ -122,3 +129,46 @@ def test_a_held_back_lead_keeps_the_calendar_of_the_team_its_routing_rule_picks(
     assert entered  # some EMEA leads reached a stage with an SLA
     assert {teams[lead] for lead in entered} == {"emea_sdr"}
     assert {teams[lead] for lead in other if lead in teams} <= {"na_sdr"}
+
+
+def test_an_owned_lead_keeps_the_calendar_of_its_owners_team(engine):
+    """A lead that already has a rep when it enters a stage with an SLA is not routed; its
+    clock runs on the rep's team calendar — not the team its routing rule picks — while an
+    unowned lead of the same group gets its rule's team."""
+    model, stored = _prepared(engine, accounts=60)
+    climbing = stored.filter(
+        pl.col("owner_id").is_null()
+        & pl.col("stage").is_in(["new", "iql"])
+        & (pl.col("segment") != "enterprise")
+        & pl.col("country").is_in(["US", "CA"])
+    )["lead_id"].to_list()
+    owned, unowned = climbing[:6], climbing[6:12]
+    assert owned
+    assert unowned
+    with transaction(engine) as conn:  # an enterprise AE already owns them
+        frame = pl.DataFrame({"lead_id": owned, "owner_id": ["ae_avery"] * len(owned)})
+        update_lead_state(conn, frame, now=PREPARED)
+
+    results = ingest_events(
+        engine,
+        model,
+        [_push(lead, 2) for lead in owned + unowned],
+        now=NOW,
+        field_types=FieldTypes(),
+    )
+
+    assert all(result.error is None for result in results)
+    with engine.connect() as conn:
+        clocks = store.read_clocks(conn, open_only=True, lead_ids=owned + unowned)
+        fresh = clocks.with_columns(due_for(conn, clocks).alias("__fresh"))
+        owners = dict(zip(*read_leads(conn, owned).select("lead_id", "owner_id"), strict=True))
+    assert set(owners.values()) == {"ae_avery"}  # not reassigned by routing
+    teams = dict(zip(fresh["lead_id"], fresh["team_id"], strict=True))
+    entered = [lead for lead in owned if lead in teams]
+    assert entered  # some owned leads reached a stage with an SLA
+    assert {teams[lead] for lead in entered} == {"enterprise_ae"}
+    assert {teams[lead] for lead in unowned if lead in teams} <= {"na_sdr"}
+    assert fresh.filter(pl.col("lead_id").is_in(entered))["owner_id"].to_list() == [
+        "ae_avery"
+    ] * len(entered)
+    assert (fresh["due_at"] == fresh["__fresh"]).all()

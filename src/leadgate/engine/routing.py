@@ -19,7 +19,7 @@ inactive reps (``eligible`` false) offer none either.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import polars as pl
@@ -94,13 +94,61 @@ class RoutingResult:
 
 def routing_fields(model: QualificationModel) -> tuple[str, ...]:
     """Lead (and ``account.``) fields the routing conditions read."""
+    return _rules_of(model).fields
+
+
+@dataclass(frozen=True)
+class _CompiledRules:
+    """What matching leads to a model's routing rules needs, built once per model."""
+
+    model: QualificationModel
+    fields: tuple[str, ...]
+    rule_id: pl.Expr  # the id of the first rule a lead matches (null: none)
+    rules: pl.LazyFrame  # rule_id, team_id, method
+
+
+#: Per model version; a hit must be the same (or an equal) model, as the engine's plan cache.
+_compiled: dict[str, _CompiledRules] = {}
+_COMPILED_SIZE: Final = 8
+
+
+def _rules_of(model: QualificationModel) -> _CompiledRules:
+    """The model's routing rules as expressions: from the cache, or built and kept.
+
+    Building the conditions' expressions costs more than matching a real-time group's few
+    leads, and they are a pure function of the (frozen) model.
+    """
+    entry = _compiled.get(model.version)
+    if entry is not None and entry.model is model:
+        return entry
+    if entry is not None and entry.model == model:  # an equal copy: compared once
+        entry = replace(entry, model=model)
+        _compiled[model.version] = entry
+        return entry
     names: dict[str, None] = {}
     for rule in model.routing.rules:
         if rule.when is not None:
             for node in walk(rule.when):
                 if isinstance(node, FieldTest):
                     names[node.field] = None
-    return tuple(names)
+    ctx = ExprContext(threshold=lambda ref: threshold_expr(model, ref))
+    rule_id: pl.Expr = pl.lit(None, pl.String)
+    for rule in reversed(model.routing.rules):
+        test = pl.lit(True) if rule.when is None else to_expr(rule.when, ctx)
+        rule_id = pl.when(test).then(pl.lit(rule.id)).otherwise(rule_id)
+    rules = pl.LazyFrame(
+        {
+            RULE_ID: [r.id for r in model.routing.rules],
+            TEAM_ID: [r.team for r in model.routing.rules],
+            METHOD: [r.method for r in model.routing.rules],
+        },
+        schema={RULE_ID: pl.String, TEAM_ID: pl.String, METHOD: pl.String},
+    )
+    entry = _CompiledRules(model, tuple(names), rule_id, rules)
+    if len(_compiled) >= _COMPILED_SIZE:
+        _compiled.clear()
+    _compiled[model.version] = entry
+    return entry
 
 
 def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
@@ -114,29 +162,29 @@ def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:
     )
 
 
+def rule_matches(
+    leads: pl.LazyFrame, columns: Sequence[str], model: QualificationModel
+) -> pl.LazyFrame:
+    """:func:`match_rules` as a query, for a caller that collects it with more work.
+
+    ``columns`` are the names of ``leads``' columns.
+    """
+    return _matched(leads, columns, model)
+
+
 def _matched(
     leads: pl.LazyFrame, columns: Sequence[str], model: QualificationModel, *carried: pl.Expr
 ) -> pl.LazyFrame:
     """:func:`match_rules` as a lazy frame, with the ``carried`` columns after ``lead_id``."""
-    ctx = ExprContext(threshold=lambda ref: threshold_expr(model, ref))
-    absent = [f for f in routing_fields(model) if f not in columns]
-    frame = leads.with_columns(pl.lit(None).alias(name) for name in absent)
-    if model.routing.rules and c.SEGMENT not in columns:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias(c.SEGMENT))
-    rule_id: pl.Expr = pl.lit(None, pl.String)
-    for rule in reversed(model.routing.rules):
-        test = pl.lit(True) if rule.when is None else to_expr(rule.when, ctx)
-        rule_id = pl.when(test).then(pl.lit(rule.id)).otherwise(rule_id)
-    rules = pl.LazyFrame(
-        {
-            RULE_ID: [r.id for r in model.routing.rules],
-            TEAM_ID: [r.team for r in model.routing.rules],
-            METHOD: [r.method for r in model.routing.rules],
-        },
-        schema={RULE_ID: pl.String, TEAM_ID: pl.String, METHOD: pl.String},
+    compiled = _rules_of(model)
+    absent = {f: pl.lit(None).alias(f) for f in compiled.fields if f not in columns}
+    if model.routing.rules and c.SEGMENT not in columns:  # a threshold reads it
+        absent[c.SEGMENT] = pl.lit(None, pl.String).alias(c.SEGMENT)
+    frame = leads.with_columns(absent.values()) if absent else leads
+    matched = frame.select(
+        pl.col(c.LEAD_ID).cast(pl.String), compiled.rule_id.alias(RULE_ID), *carried
     )
-    matched = frame.select(pl.col(c.LEAD_ID).cast(pl.String), rule_id.alias(RULE_ID), *carried)
-    return matched.join(rules, on=RULE_ID, how="left", maintain_order="left")
+    return matched.join(compiled.rules, on=RULE_ID, how="left", maintain_order="left")
 
 
 def assign(
@@ -164,10 +212,10 @@ def assign(
     """
     # One lazy plan collected once: the service routes a handful of leads at a time, where
     # the fixed cost of each eager step would outweigh the work.
-    reps = roster.lazy().select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items()).cache()
-    loads = _frame(load, LOAD_SCHEMA)
-    last_reps = _frame(cursors, CURSOR_SCHEMA)
-    owners = _frame(account_owners, ACCOUNT_OWNER_SCHEMA).unique(c.ACCOUNT_ID, keep="first")
+    reps = roster.lazy().select(_CASTS["roster"]).cache()
+    loads = _frame(load, "load")
+    last_reps = _frame(cursors, "cursor")
+    owners = _frame(account_owners, "account_owner").unique(c.ACCOUNT_ID, keep="first")
     frame, columns = leads.lazy(), leads.columns
     if c.ACCOUNT_ID not in columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c.ACCOUNT_ID))
@@ -181,13 +229,7 @@ def assign(
     ).select(c.LEAD_ID, RULE_ID, TEAM_ID, METHOD, c.ACCOUNT_ID, _ORDER)
     sticky = model.routing.account_ownership
     matched = _account_owners(matched, owners, reps) if sticky else _no_owner(matched)
-    follower = (
-        pl.col(c.ACCOUNT_ID).is_not_null()
-        & (pl.col(_ORDER) != pl.col(_ORDER).min().over(c.ACCOUNT_ID))
-        & pl.lit(sticky)
-        & pl.col("__sticky_owner").is_null()
-    )
-    matched = matched.with_columns(follower.alias("__follower")).cache()
+    matched = matched.with_columns(_FOLLOWER[sticky]).cache()
     queue = matched.filter(pl.col("__sticky_owner").is_null() & ~pl.col("__follower")).cache()
     sticky_load = (
         matched.filter(pl.col("__sticky_owner").is_not_null())
@@ -205,10 +247,32 @@ def assign(
     return RoutingResult(done, turned)
 
 
-def _frame(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.LazyFrame:
+def _frame(frame: pl.DataFrame | None, kind: str) -> pl.LazyFrame:
     if frame is None:
-        return pl.LazyFrame(schema=schema)
-    return frame.lazy().select(pl.col(n).cast(t) for n, t in schema.items())
+        return pl.LazyFrame(schema=_SCHEMAS[kind])
+    return frame.lazy().select(_CASTS[kind])
+
+
+# Built once: on a live group's few leads and reps, building the expressions of a routing
+# query costs about as much as running it.
+_SCHEMAS: Final = {
+    "roster": ROSTER_SCHEMA,
+    "load": LOAD_SCHEMA,
+    "cursor": CURSOR_SCHEMA,
+    "account_owner": ACCOUNT_OWNER_SCHEMA,
+}
+_CASTS: Final = {
+    kind: tuple(pl.col(n).cast(t) for n, t in schema.items()) for kind, schema in _SCHEMAS.items()
+}
+_FOLLOWER: Final = {
+    sticky: (
+        pl.col(c.ACCOUNT_ID).is_not_null()
+        & (pl.col(_ORDER) != pl.col(_ORDER).min().over(c.ACCOUNT_ID))
+        & pl.lit(sticky)
+        & pl.col("__sticky_owner").is_null()
+    ).alias("__follower")
+    for sticky in (False, True)
+}
 
 
 def _no_owner(matched: pl.LazyFrame) -> pl.LazyFrame:
@@ -233,12 +297,19 @@ def _rotation(roster: pl.LazyFrame, cursors: pl.LazyFrame) -> pl.LazyFrame:
         how="inner",
     ).select(TEAM_ID, "__last_pos")
     reps = roster.filter(pl.col(ELIGIBLE)).join(last, on=TEAM_ID, how="left")
+    return reps.with_columns(_ROTATION)
+
+
+def _rotation_expr() -> pl.Expr:
     index = pl.col(POSITION).rank("ordinal").over(TEAM_ID).cast(pl.Int64) - 1
     start = ((pl.col(POSITION) <= pl.col("__last_pos")).fill_null(False).sum().over(TEAM_ID)).cast(
         pl.Int64
     )
     size = pl.len().over(TEAM_ID).cast(pl.Int64)
-    return reps.with_columns(((index - start) % size).cast(pl.Int64).alias("__rot"))
+    return ((index - start) % size).cast(pl.Int64).alias("__rot")
+
+
+_ROTATION: Final = _rotation_expr()
 
 
 def _fill_slots(
@@ -256,40 +327,17 @@ def _fill_slots(
         .join(load, on=OWNER_ID, how="left")
         .with_columns(pl.col(ASSIGNED).fill_null(0))
     )
-    method = pl.col(METHOD)
-    remaining = (pl.col(CAPACITY) - pl.col(ASSIGNED)).clip(lower_bound=0)
-    usable = (
-        pl.when(method == "capacity")
-        .then(pl.col(CAPACITY).is_not_null())
-        .when(method == "weighted")
-        .then(pl.col(WEIGHT) > 0)
-        .otherwise(True)
-    )
-    slots = pl.min_horizontal(remaining.fill_null(pl.col("__demand")), pl.col("__demand"))
-    reps = (
-        reps.filter(usable.fill_null(False))
-        .with_columns(pl.int_ranges(0, slots.cast(pl.Int64)).alias("__j"))
-        .cache()
-    )
-    j = pl.col("__j").cast(pl.Float64)
-    used = pl.col(ASSIGNED).cast(pl.Float64) + j + 1.0
-    key = (
-        pl.when(method == "round_robin")
-        .then(j)
-        .when(method == "weighted")
-        .then(used / pl.col(WEIGHT))
-        .otherwise(used / pl.col(CAPACITY).cast(pl.Float64))
-    )
+    usable, slots, key, k, rank = _SLOTS
+    reps = reps.filter(usable).with_columns(slots).cache()
     offered = (
         reps.explode("__j")
         .filter(pl.col("__j").is_not_null())
-        .with_columns(key.alias("__key"))
+        .with_columns(key)
         .sort(TEAM_ID, "__key", "__rot")
-        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(TEAM_ID).alias(_K))
+        .with_columns(k)
         .select(TEAM_ID, _K, OWNER_ID)
     )
-    rank = pl.col(_ORDER).rank("ordinal").over(TEAM_ID).cast(pl.Int64) - 1
-    ranked = queue.with_columns(rank.alias(_K))
+    ranked = queue.with_columns(rank)
     routed = ranked.join(offered, on=[TEAM_ID, _K], how="left", maintain_order="left")
     routed = routed.join(
         reps.select(TEAM_ID).unique().with_columns(pl.lit(True).alias("__has_reps")),
@@ -303,12 +351,43 @@ def _fill_slots(
         .agg(pl.col(OWNER_ID).last().alias(LAST_OWNER_ID))
     )
     new_cursors = pl.concat(
-        [
-            cursors.join(last, on=TEAM_ID, how="anti"),
-            last.select(pl.col(n).cast(t) for n, t in CURSOR_SCHEMA.items()),
-        ]
+        [cursors.join(last, on=TEAM_ID, how="anti"), last.select(_CASTS["cursor"])]
     ).sort(TEAM_ID)
     return routed.select(_ORDER, OWNER_ID, "__has_reps"), new_cursors
+
+
+def _slot_exprs() -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """Which reps offer slots, their slots, each slot's key, its rank, each lead's rank."""
+    method = pl.col(METHOD)
+    remaining = (pl.col(CAPACITY) - pl.col(ASSIGNED)).clip(lower_bound=0)
+    usable = (
+        pl.when(method == "capacity")
+        .then(pl.col(CAPACITY).is_not_null())
+        .when(method == "weighted")
+        .then(pl.col(WEIGHT) > 0)
+        .otherwise(True)
+    )
+    slots = pl.min_horizontal(remaining.fill_null(pl.col("__demand")), pl.col("__demand"))
+    j = pl.col("__j").cast(pl.Float64)
+    used = pl.col(ASSIGNED).cast(pl.Float64) + j + 1.0
+    key = (
+        pl.when(method == "round_robin")
+        .then(j)
+        .when(method == "weighted")
+        .then(used / pl.col(WEIGHT))
+        .otherwise(used / pl.col(CAPACITY).cast(pl.Float64))
+    )
+    rank = pl.col(_ORDER).rank("ordinal").over(TEAM_ID).cast(pl.Int64) - 1
+    return (
+        usable.fill_null(False),
+        pl.int_ranges(0, slots.cast(pl.Int64)).alias("__j"),
+        key.alias("__key"),
+        pl.int_range(pl.len(), dtype=pl.Int64).over(TEAM_ID).alias(_K),
+        rank.alias(_K),
+    )
+
+
+_SLOTS: Final = _slot_exprs()
 
 
 def _assemble(
@@ -322,6 +401,23 @@ def _assemble(
     )
     first = first.filter(pl.col(c.ACCOUNT_ID).is_not_null()).unique(c.ACCOUNT_ID)
     frame = frame.join(first, on=c.ACCOUNT_ID, how="left", maintain_order="left")
+    frame = frame.with_columns(_BY_ACCOUNT)
+    teams = roster.select(OWNER_ID, pl.col(TEAM_ID).alias("__owner_team"))
+    frame = frame.join(teams, on=OWNER_ID, how="left", maintain_order="left")
+    return (
+        frame.sort(_ORDER)
+        .select(
+            *_ASSIGNMENT,
+            pl.when(pl.col(OWNER_ID).is_null())
+            .then(pl.lit(escalate_to, pl.String))
+            .alias(ESCALATE_TO),
+        )
+        .cast(ASSIGNMENT_SCHEMA)
+    )
+
+
+def _by_account_exprs() -> tuple[pl.Expr, pl.Expr]:
+    """The owner (the account's when it has one) and whether the account decided it."""
     by_account = pl.col("__sticky_owner").is_not_null() | (
         pl.col("__follower") & pl.col("__account_rep").is_not_null()
     )
@@ -332,9 +428,11 @@ def _assemble(
         .then(pl.col("__account_rep"))
         .otherwise(pl.col(OWNER_ID))
     )
-    frame = frame.with_columns(owner.alias(OWNER_ID), by_account.alias("__by_account"))
-    teams = roster.select(OWNER_ID, pl.col(TEAM_ID).alias("__owner_team"))
-    frame = frame.join(teams, on=OWNER_ID, how="left", maintain_order="left")
+    return owner.alias(OWNER_ID), by_account.alias("__by_account")
+
+
+def _assignment_exprs() -> tuple[pl.Expr, ...]:
+    """An assignment's columns but ``escalate_to``."""
     reason = (
         pl.when(pl.col("__by_account"))
         .then(pl.lit(BY_ACCOUNT_OWNER))
@@ -347,29 +445,23 @@ def _assemble(
         .otherwise(pl.lit(NO_ELIGIBLE_REP))
     )
     return (
-        frame.sort(_ORDER)
-        .select(
-            c.LEAD_ID,
-            OWNER_ID,
-            pl.when(pl.col("__by_account"))
-            .then(pl.col("__owner_team"))
-            .otherwise(pl.col(TEAM_ID))
-            .alias(TEAM_ID),
-            pl.when(pl.col("__by_account"))
-            .then(pl.lit(ACCOUNT_OWNER_RULE))
-            .otherwise(pl.col(RULE_ID))
-            .alias(RULE_ID),
-            pl.when(pl.col("__by_account"))
-            .then(pl.lit(None))
-            .otherwise(pl.col(METHOD))
-            .alias(METHOD),
-            reason.alias(REASON),
-            pl.when(pl.col(OWNER_ID).is_null())
-            .then(pl.lit(escalate_to, pl.String))
-            .alias(ESCALATE_TO),
-        )
-        .cast(ASSIGNMENT_SCHEMA)
+        pl.col(c.LEAD_ID),
+        pl.col(OWNER_ID),
+        pl.when(pl.col("__by_account"))
+        .then(pl.col("__owner_team"))
+        .otherwise(pl.col(TEAM_ID))
+        .alias(TEAM_ID),
+        pl.when(pl.col("__by_account"))
+        .then(pl.lit(ACCOUNT_OWNER_RULE))
+        .otherwise(pl.col(RULE_ID))
+        .alias(RULE_ID),
+        pl.when(pl.col("__by_account")).then(pl.lit(None)).otherwise(pl.col(METHOD)).alias(METHOD),
+        reason.alias(REASON),
     )
+
+
+_BY_ACCOUNT: Final = _by_account_exprs()
+_ASSIGNMENT: Final = _assignment_exprs()
 
 
 def next_reps(
@@ -386,7 +478,7 @@ def next_reps(
         ``lead_id, owner_id`` (null when nobody else in the team can take it).
     """
     roster = roster.select(pl.col(n).cast(t) for n, t in ROSTER_SCHEMA.items())
-    load = _frame(load, LOAD_SCHEMA).collect(engine="in-memory", optimizations=_PLAIN)
+    load = _frame(load, "load").collect(engine="in-memory", optimizations=_PLAIN)
     able = (
         roster.join(load, on=OWNER_ID, how="left")
         .filter(
@@ -426,4 +518,5 @@ __all__ = [
     "match_rules",
     "next_reps",
     "routing_fields",
+    "rule_matches",
 ]

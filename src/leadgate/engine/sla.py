@@ -123,47 +123,102 @@ def due_times(clocks: pl.DataFrame, calendars: dict[str, TeamCalendar] | None = 
         ``due_at`` per row, in the order of ``clocks``.
     """
     calendars = calendars or {}
-    # A few unoptimised queries (the inputs, each team's bounds, one per team, the result):
-    # the service computes due times for a few clocks at a time, where each eager step's
-    # fixed cost is what counts.
-    frame = (
-        clocks.lazy()
-        .select(
-            pl.col(STARTED_AT).cast(_UTC),
-            pl.col(SECONDS).cast(pl.Int64),
-            pl.col(WORKING).cast(pl.Boolean),
-            pl.col(TEAM_ID).cast(pl.String),
-        )
-        .with_row_index("__row")
-        .collect(engine="in-memory", optimizations=_PLAIN)
-    )
-    calendar_due = pl.col(STARTED_AT) + pl.duration(seconds=pl.col(SECONDS))
-    has_calendar = pl.col(TEAM_ID).is_in(list(calendars)).fill_null(False)
-    in_calendar = pl.col(WORKING) & has_calendar
-    parts = [frame.lazy().filter(~in_calendar).select("__row", calendar_due.alias(DUE_AT))]
+    # Two unoptimised queries (each team's bounds, then every due time at once): the
+    # service computes due times for a few clocks at a time, where each eager step's fixed
+    # cost is what counts.
+    frame = clocks.lazy().select(_INPUTS).with_row_index("__row")
+    in_calendar = pl.col(WORKING) & pl.col(TEAM_ID).is_in(list(calendars)).fill_null(False)
+    parts = [frame.filter(~in_calendar).select("__row", _CALENDAR_DUE)]
     bounds = (
-        frame.lazy()
-        .filter(in_calendar)
+        frame.filter(in_calendar)
         .group_by(TEAM_ID)
-        .agg(
-            pl.col(STARTED_AT).min().alias("__first"),
-            pl.col(STARTED_AT).max().alias("__last"),
-            pl.col(SECONDS).max().alias("__most"),
-        )
+        .agg(_BOUNDS)
         .collect(engine="in-memory", optimizations=_PLAIN)
     )
     teams = bounds.to_dict(as_series=False)  # one row per team
+    laid_out: list[tuple[str, datetime, datetime, int, int | None]] = []
+    needed: list[pl.LazyFrame] = []
     for team, first, last, most in zip(
         teams[TEAM_ID], teams["__first"], teams["__last"], teams["__most"], strict=True
     ):
-        group = frame.lazy().filter(in_calendar & (pl.col(TEAM_ID) == team))
-        parts.append(_working_due(group, calendars[str(team)], first, last, most))
+        calendar = calendars[str(team)]
+        group = frame.filter(in_calendar & (pl.col(TEAM_ID) == team))
+        if calendar.weekly_seconds <= 0:
+            parts.append(group.select("__row", pl.lit(None, _UTC).alias(DUE_AT)))
+            continue
+        intervals = _layout(calendar, *_first_span(calendar, first, last, most))
+        found = _found(group, intervals).cache()  # read twice below
+        parts.append(found.select("__row", DUE_AT))
+        worked = intervals.get_column("cum_end").max()
+        laid_out.append((str(team), first, last, most, None if worked is None else int(worked)))  # type: ignore[arg-type]
+        needed.append(found.select(pl.col("__target").max()))
+    due, *targets = pl.collect_all(
+        [pl.concat(parts).sort("__row"), *needed], engine="in-memory", optimizations=_PLAIN
+    )
+    short = [
+        (team, first, last, most)
+        for (team, first, last, most, worked), target in zip(laid_out, targets, strict=True)
+        if not _covers(worked, target.item())
+    ]
+    if short:  # rare (long holidays): the span laid out first was too short; lay out more
+        redone = pl.concat(
+            [
+                _working_due(
+                    frame.filter(in_calendar & (pl.col(TEAM_ID) == team)),
+                    calendars[team],
+                    first,
+                    last,
+                    most,
+                )
+                for team, first, last, most in short
+            ]
+        )
+        due = (
+            pl.concat([due.lazy().join(redone, on="__row", how="anti"), redone])
+            .sort("__row")
+            .collect(engine="in-memory", optimizations=_PLAIN)
+        )
+    return due.get_column(DUE_AT).cast(_UTC)
+
+
+_INPUTS: Final = (
+    pl.col(STARTED_AT).cast(_UTC),
+    pl.col(SECONDS).cast(pl.Int64),
+    pl.col(WORKING).cast(pl.Boolean),
+    pl.col(TEAM_ID).cast(pl.String),
+)
+_CALENDAR_DUE: Final = (pl.col(STARTED_AT) + pl.duration(seconds=pl.col(SECONDS))).alias(DUE_AT)
+_BOUNDS: Final = (
+    pl.col(STARTED_AT).min().alias("__first"),
+    pl.col(STARTED_AT).max().alias("__last"),
+    pl.col(SECONDS).max().alias("__most"),
+)
+_WORKING_DUE: Final = (
+    pl.col("start") + pl.duration(seconds=pl.col("__target") - pl.col("cum_before"))
+).alias(DUE_AT)
+
+
+def _first_span(
+    calendar: TeamCalendar, first: datetime, last: datetime, most: int
+) -> tuple[date, date]:
+    """The local dates laid out first for clocks started between ``first`` and ``last``."""
+    weeks = math.ceil(most / calendar.weekly_seconds)
+    span = 7 * weeks + 8 + len(calendar.holidays)
+    return first.date() - timedelta(days=2), last.date() + timedelta(days=span)
+
+
+def _covers(worked: int | None, needed: object) -> bool:
+    """Whether the laid-out calendar (``worked`` seconds in all) reaches every target."""
+    return worked is not None and needed is not None and needed <= worked  # type: ignore[operator]
+
+
+def _found(group: pl.LazyFrame, intervals: pl.DataFrame) -> pl.LazyFrame:
+    """``__row, __target, due_at`` of a team's clocks in the laid-out ``intervals``."""
     return (
-        pl.concat(parts)
-        .sort("__row")
-        .collect(engine="in-memory", optimizations=_PLAIN)
-        .get_column(DUE_AT)
-        .cast(_UTC)
+        _elapsed(group, intervals.lazy())
+        .sort("__target")
+        .join_asof(intervals.lazy(), left_on="__target", right_on="cum_end", strategy="forward")
+        .select("__row", "__target", _WORKING_DUE)
     )
 
 
@@ -171,26 +226,16 @@ def _working_due(
     group: pl.LazyFrame, calendar: TeamCalendar, first: datetime, last: datetime, most: int
 ) -> pl.LazyFrame:
     """Due times of one team's working-time clocks (started between ``first`` and ``last``,
-    the longest ``most`` seconds)."""
-    if calendar.weekly_seconds <= 0:
-        return group.select("__row", pl.lit(None, _UTC).alias(DUE_AT))
+    the longest ``most`` seconds), laying out a longer span until it covers them all."""
     weeks = math.ceil(most / calendar.weekly_seconds)
     span = 7 * weeks + 8 + len(calendar.holidays)
-    due = pl.col("start") + pl.duration(seconds=pl.col("__target") - pl.col("cum_before"))
     while True:
         intervals = _layout(
             calendar, first.date() - timedelta(days=2), last.date() + timedelta(days=span)
         )
-        found = (
-            _elapsed(group, intervals.lazy())
-            .sort("__target")
-            .join_asof(intervals.lazy(), left_on="__target", right_on="cum_end", strategy="forward")
-            .select("__row", "__target", due.alias(DUE_AT))
-            .collect(engine="in-memory", optimizations=_PLAIN)
-        )
+        found = _found(group, intervals).collect(engine="in-memory", optimizations=_PLAIN)
         worked = intervals.get_column("cum_end").max()
-        needed = found.get_column("__target").max()
-        if worked is not None and needed is not None and needed <= worked:  # type: ignore[operator]
+        if _covers(None if worked is None else int(worked), found.get_column("__target").max()):  # type: ignore[arg-type]
             return found.lazy().select("__row", DUE_AT)
         span *= 2
 

@@ -7,6 +7,7 @@ committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -152,13 +153,15 @@ def read_store_for(
         events = read_scoring_events(conn, list(lead_ids), model.event_fields)
     else:
         events = read_events(conn, list(lead_ids))
-    leads = _with_fields(leads, model.lead_fields)
-    accounts = _with_fields(accounts, model.account_fields)
-    events = _with_fields(events, model.event_fields)
-    if field_types is not None:
-        leads = field_types.steady(leads, "leads", model.lead_fields)
-        accounts = field_types.steady(accounts, "accounts", model.account_fields)
-        events = field_types.steady(events, "events", model.event_fields)
+    if field_types is None:
+        leads = _with_fields(leads, model.lead_fields)
+        accounts = _with_fields(accounts, model.account_fields)
+        events = _with_fields(events, model.event_fields)
+        return leads, accounts, events
+    # What ``_with_fields`` then ``field_types.steady`` give, in one query per frame.
+    leads = field_types.shaped(leads, "leads", model.lead_fields)
+    accounts = field_types.shaped(accounts, "accounts", model.account_fields)
+    events = field_types.shaped(events, "events", model.event_fields)
     return leads, accounts, events
 
 
@@ -189,6 +192,27 @@ class FieldTypes:
             elif known is None:
                 self.seen[(part, name)] = dtype
         return frame.with_columns(casts) if casts else frame
+
+    def shaped(self, frame: pl.DataFrame, part: str, names: Sequence[str]) -> pl.DataFrame:
+        """``steady`` of the frame with the fields it lacks added as empty columns.
+
+        The same frame as ``_with_fields`` followed by :meth:`steady` (an added column is
+        all-empty: it gets the type the field had before, if any), in one query.
+        """
+        schema = frame.schema
+        columns: list[pl.Expr] = []
+        for name in dict.fromkeys(names):
+            dtype = schema.get(name)
+            known = self.seen.get((part, name))
+            if dtype is None:
+                if not name.startswith(c.ACCOUNT_PREFIX):
+                    columns.append(pl.lit(None, known).alias(name))
+            elif dtype == pl.Null:
+                if known is not None:
+                    columns.append(pl.col(name).cast(known))
+            elif known is None:
+                self.seen[(part, name)] = dtype
+        return frame.with_columns(columns) if columns else frame
 
 
 def rescore_leads(
@@ -464,12 +488,20 @@ def apply_scores(
     moves = auto_transitions(state, scored, as_of=as_of, recheck_days=recheck_days)
     # The frames to write are lazy queries over these few inputs, collected together: for
     # the handful of leads of a real-time group each eager step's fixed cost is the work.
+    # Their expressions and types are worked out once per input shape (see ``_Shape``).
     changed_query = _changed_scores(leads, scored, model.version)
-    update_query = _lead_updates(leads, changed_query, _moved_state(moves, leads, as_of))
+    moved_query = _moved_state(moves, leads, as_of)
+    update_query = _lead_updates(
+        leads,
+        changed_query,
+        moved_query,
+        changed_types=_changed_exprs(_shape(scored, _SCORED), model.version)[2],
+        moved_types=_moved_types(_shape(moves, moves.columns), _shape(leads, _BECAME)),
+    )
     queries = [changed_query, update_query]
     if moves.height:
         history_query = _auto_history(moves, scored, model.version, as_of, action)
-        queries += [history_query, _stage_messages(history_query)]
+        queries += [history_query, _stage_messages(history_query, _HISTORY_COLUMNS)]
     changed, updates, *moved = pl.collect_all(queries, engine="in-memory", optimizations=_PLAIN)
     if updates.height:
         update_lead_state(conn, updates, now=now)
@@ -492,8 +524,15 @@ def stage_messages(history: pl.DataFrame) -> pl.DataFrame:
     return _stage_messages(history.lazy()).collect(engine="in-memory", optimizations=_PLAIN)
 
 
-def _stage_messages(history: pl.LazyFrame) -> pl.LazyFrame:
-    columns = history.collect_schema().names()
+def _stage_messages(history: pl.LazyFrame, columns: tuple[str, ...] | None = None) -> pl.LazyFrame:
+    """The messages of ``history`` (whose column names are ``columns``, when known)."""
+    if columns is None:
+        columns = tuple(history.collect_schema().names())
+    return history.select(_message_exprs(columns))
+
+
+@functools.lru_cache(maxsize=8)
+def _message_exprs(columns: tuple[str, ...]) -> tuple[pl.Expr, ...]:
     at = pl.col("occurred_at").dt.convert_time_zone("UTC")
     fields = [
         pl.col(c.LEAD_ID).cast(pl.String),
@@ -512,7 +551,7 @@ def _stage_messages(history: pl.LazyFrame) -> pl.LazyFrame:
             )
         ],
     ]
-    return history.select(
+    return (
         pl.concat_str(
             pl.lit(STAGE_CHANGED),
             pl.col(c.LEAD_ID).cast(pl.String),
@@ -536,53 +575,94 @@ def _sla_clocks(
     action: str,
 ) -> None:
     """Stop the moved leads' SLA clocks and start those of the stages they entered."""
-    moved = moves.select(pl.col(c.LEAD_ID).cast(pl.String), TO_STAGE)
+    # Two columns of a few rows: Series operations, not a query.
+    moved = pl.DataFrame([moves.get_column(c.LEAD_ID).cast(pl.String), moves.get_column(TO_STAGE)])
     teams = None
-    if model.slas:
+    if model.slas:  # a query, collected with the clocks it starts
         ids = moved.get_column(c.LEAD_ID).to_list()
-        teams = sla.teams_for(conn, model, scored, ids, leads=leads)
+        teams = sla.calendar_teams(conn, model, scored, ids, leads=leads)
     sla.on_stage_change(conn, model, moved, action=action, at=as_of, teams=teams)
 
 
 def _changed_scores(stored: pl.DataFrame, scored: pl.DataFrame, version: str) -> pl.LazyFrame:
     """Leads whose latest scores, recommendation or model differ from what is stored."""
-    new = scored.lazy().select(
+    new_columns, old_columns, types = _changed_exprs(_shape(scored, _SCORED), version)
+    joined = (
+        scored.lazy()
+        .select(new_columns)
+        .join(stored.lazy().select(old_columns), on=c.LEAD_ID, how="left")
+    )
+    return joined.filter(_DIFFERS).select([name for name, _ in types])
+
+
+_Shape = tuple[tuple[str, ...], tuple[pl.DataType, ...]]
+"""Column names and types: what the expressions of a query over a frame depend on.
+
+The queries that write a scoring run back are the same for every real-time group but for
+their inputs, whose shape rarely changes: their expressions (and the types they give) are
+built once per shape and kept, as building them costs more than running them on a few rows.
+"""
+_COMPARED: Final = (*SCORE_COLUMNS, RECOMMENDED, c.MODEL_VERSION)
+_DIFFERS: Final = pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"__old_{n}")) for n in _COMPARED])
+
+
+_SCORED: Final = (c.LEAD_ID, *SCORE_COLUMNS, c.STAGE, c.AS_OF)
+"""The columns of the engine's lead frame that are written back."""
+
+
+def _shape(frame: pl.DataFrame, names: Sequence[str]) -> _Shape:
+    """The shape of ``frame``'s columns ``names`` (a query reading only those)."""
+    return tuple(names), tuple(frame.get_column(name).dtype for name in names)
+
+
+def _empty(shape: _Shape) -> pl.LazyFrame:
+    return pl.LazyFrame(schema=dict(zip(*shape, strict=True)))
+
+
+@functools.lru_cache(maxsize=32)
+def _changed_exprs(
+    scored: _Shape, version: str
+) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...], tuple[tuple[str, pl.DataType], ...]]:
+    """The new and the stored columns :func:`_changed_scores` compares, and its types."""
+    new = (
         pl.col(c.LEAD_ID).cast(pl.String),
         *[pl.col(name) for name in SCORE_COLUMNS],
         pl.col(c.STAGE).alias(RECOMMENDED),
         pl.lit(version).alias(c.MODEL_VERSION),
         pl.col(c.AS_OF).alias("scored_at"),
     )
-    types = new.collect_schema()
-    compared = [*SCORE_COLUMNS, RECOMMENDED, c.MODEL_VERSION]
-    old = stored.lazy().select(
+    types = _empty(scored).select(new).collect_schema()
+    old = (
         pl.col(c.LEAD_ID).cast(pl.String),
-        *[pl.col(n).cast(types[n]).alias(f"__old_{n}") for n in compared],
+        *[pl.col(n).cast(types[n]).alias(f"__old_{n}") for n in _COMPARED],
     )
-    joined = new.join(old, on=c.LEAD_ID, how="left")
-    differs = pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"__old_{n}")) for n in compared])
-    return joined.filter(differs).select(types.names())
+    return new, old, tuple(types.items())
 
 
-def _lead_updates(leads: pl.DataFrame, changed: pl.LazyFrame, moved: pl.LazyFrame) -> pl.LazyFrame:
+def _lead_updates(
+    leads: pl.DataFrame,
+    changed: pl.LazyFrame,
+    moved: pl.LazyFrame,
+    *,
+    changed_types: tuple[tuple[str, pl.DataType], ...] | None = None,
+    moved_types: tuple[tuple[str, pl.DataType], ...] | None = None,
+) -> pl.LazyFrame:
     """One row per lead whose scores or stage changed, with both its score and stage columns.
 
     Writing both in one bulk update halves the work of two partial updates; the side that
     did not change is written back as stored. (Two left joins: what ``update`` with
-    ``include_nulls`` does, in one query and without its own schema look-ups.)
+    ``include_nulls`` does, in one query and without its own schema look-ups.) The types of
+    ``changed`` and ``moved`` are looked up unless given.
     """
-    moved_types = moved.collect_schema()
-    changed_types = changed.collect_schema()
-    state_columns = [name for name in moved_types.names() if name != c.LEAD_ID]
-    score_columns = [name for name in changed_types.names() if name != c.LEAD_ID]
-    stored = leads.lazy().select(
-        pl.col(c.LEAD_ID).cast(pl.String),
-        *[pl.col(n).cast(moved_types[n]) for n in state_columns],
-        *[pl.col(n).cast(changed_types[n]) for n in score_columns],
-    )
-    in_moved, in_changed = pl.col("__moved"), pl.col("__changed")
+    if moved_types is None:
+        moved_types = tuple(moved.collect_schema().items())
+    if changed_types is None:
+        changed_types = tuple(changed.collect_schema().items())
+    stored_columns, columns = _update_exprs(moved_types, changed_types)
     return (
-        stored.join(
+        leads.lazy()
+        .select(stored_columns)
+        .join(
             moved.with_columns(pl.lit(True).alias("__moved")),
             on=c.LEAD_ID,
             how="left",
@@ -596,35 +676,48 @@ def _lead_updates(leads: pl.DataFrame, changed: pl.LazyFrame, moved: pl.LazyFram
             suffix="__c",
             maintain_order="left",
         )
-        .filter(in_moved.is_not_null() | in_changed.is_not_null())
-        .select(
-            c.LEAD_ID,
-            *[
-                pl.when(in_moved.is_not_null())
-                .then(pl.col(f"{n}__m"))
-                .otherwise(pl.col(n))
-                .alias(n)
-                for n in state_columns
-            ],
-            *[
-                pl.when(in_changed.is_not_null())
-                .then(pl.col(f"{n}__c"))
-                .otherwise(pl.col(n))
-                .alias(n)
-                for n in score_columns
-            ],
-        )
+        .filter(pl.col("__moved").is_not_null() | pl.col("__changed").is_not_null())
+        .select(columns)
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _update_exprs(
+    moved_types: tuple[tuple[str, pl.DataType], ...],
+    changed_types: tuple[tuple[str, pl.DataType], ...],
+) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]:
+    """The stored columns :func:`_lead_updates` reads, and the columns it gives."""
+    state_columns = [(n, t) for n, t in moved_types if n != c.LEAD_ID]
+    score_columns = [(n, t) for n, t in changed_types if n != c.LEAD_ID]
+    stored = (
+        pl.col(c.LEAD_ID).cast(pl.String),
+        *[pl.col(n).cast(t) for n, t in state_columns],
+        *[pl.col(n).cast(t) for n, t in score_columns],
+    )
+    in_moved, in_changed = pl.col("__moved"), pl.col("__changed")
+    columns = (
+        pl.col(c.LEAD_ID),
+        *[
+            pl.when(in_moved.is_not_null()).then(pl.col(f"{n}__m")).otherwise(pl.col(n)).alias(n)
+            for n, _ in state_columns
+        ],
+        *[
+            pl.when(in_changed.is_not_null()).then(pl.col(f"{n}__c")).otherwise(pl.col(n)).alias(n)
+            for n, _ in score_columns
+        ],
+    )
+    return stored, columns
 
 
 def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
     """New stage, stage date, first-time lifecycle dates and recycle/disqualify details."""
-    frame = moves.lazy().join(
-        leads.lazy().select(c.LEAD_ID, *sorted(set(BECAME_AT.values()))),
-        on=c.LEAD_ID,
-        how="left",
-    )
-    moment = utc_literal(as_of)
+    frame = moves.lazy().join(leads.lazy().select(_BECAME), on=c.LEAD_ID, how="left")
+    return frame.with_columns(utc_literal(as_of).alias(_MOMENT)).select(_MOVED_COLUMNS)
+
+
+def _moved_columns() -> tuple[pl.Expr, ...]:
+    """:func:`_moved_state`'s columns; the moment of the moves is the column ``_MOMENT``."""
+    moment = pl.col(_MOMENT)
     to = pl.col(TO_STAGE)
     columns = [
         pl.col(c.LEAD_ID),
@@ -637,7 +730,35 @@ def _moved_state(moves: pl.DataFrame, leads: pl.DataFrame, as_of: datetime) -> p
     for stage, column in BECAME_AT.items():
         first = pl.when((to == stage) & pl.col(column).is_null()).then(moment)
         columns.append(first.otherwise(pl.col(column)).alias(column))
-    return frame.select(columns)
+    return tuple(columns)
+
+
+_MOMENT: Final = "__moment"
+_BECAME: Final = (c.LEAD_ID, *sorted(set(BECAME_AT.values())))
+_MOVED_COLUMNS: Final = _moved_columns()
+_HISTORY_COLUMNS: Final = (
+    c.LEAD_ID,
+    FROM_STAGE,
+    TO_STAGE,
+    "action",
+    "actor",
+    REASON,
+    "occurred_at",
+    c.MODEL_VERSION,
+    c.FIT_SCORE,
+    c.ENGAGEMENT_SCORE,
+    c.PRODUCT_SCORE,
+    c.GRADE,
+)
+"""The columns of :func:`_auto_history`."""
+
+
+@functools.lru_cache(maxsize=32)
+def _moved_types(moves: _Shape, leads: _Shape) -> tuple[tuple[str, pl.DataType], ...]:
+    """The types of :func:`_moved_state` for inputs of these shapes."""
+    frame = _empty(moves).join(_empty(leads).select(_BECAME), on=c.LEAD_ID, how="left")
+    moment = pl.lit(None, pl.Datetime("us", "UTC")).alias(_MOMENT)  # as ``utc_literal``
+    return tuple(frame.with_columns(moment).select(_MOVED_COLUMNS).collect_schema().items())
 
 
 def _auto_history(

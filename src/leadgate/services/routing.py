@@ -9,6 +9,7 @@ teams' cursors, the SLA due times it fixes and the outbox messages.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 NAMESPACE: Final = uuid.UUID("5b0c3c52-8a8e-4c55-9a51-3f4f3b0e7a10")
 Period = Literal["day", "week", "month"]
 _UTC: Final = pl.Datetime("us", "UTC")
+#: Queries over a live group's few leads, reps or clocks run unoptimised (it costs more).
+_PLAIN: Final = pl.QueryOptFlags.none()
 
 
 class _Strict(BaseModel):
@@ -243,34 +246,54 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def team_calendars(conn: Connection) -> dict[str, TeamCalendar]:
     """Every stored team's working calendar."""
-    calendars: dict[str, TeamCalendar] = {}
-    for team in store.read_teams(conn):
-        hours = team.get("working_hours")
-        spans = (
-            {day: [s for s in map(_span, texts) if s is not None] for day, texts in hours.items()}
-            if isinstance(hours, dict)
-            else None
-        )
-        calendars[team["team_id"]] = TeamCalendar(
+    return {
+        team["team_id"]: _calendar(
             team["team_id"],
             team["timezone"],
-            weekday_hours(spans) if spans is not None else TeamCalendar("x").hours,
-            tuple(date.fromisoformat(d) for d in team.get("holidays") or []),
+            _frozen_hours(team.get("working_hours")),
+            tuple(team.get("holidays") or ()),
         )
-    return calendars
+        for team in store.read_teams(conn)
+    }
+
+
+def _frozen_hours(hours: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    if not isinstance(hours, dict):
+        return None
+    return tuple((day, tuple(texts)) for day, texts in hours.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(
+    team_id: str,
+    timezone: str,
+    hours: tuple[tuple[str, tuple[str, ...]], ...] | None,
+    holidays: tuple[str, ...],
+) -> TeamCalendar:
+    """A team's calendar from its stored row, kept: the teams are read (and their calendars
+    needed) a few times per live group that moves or routes a lead, and rarely change."""
+    spans = (
+        {day: [s for s in map(_span, texts) if s is not None] for day, texts in hours}
+        if hours is not None
+        else None
+    )
+    return TeamCalendar(
+        team_id,
+        timezone,
+        weekday_hours(spans) if spans is not None else TeamCalendar("x").hours,
+        tuple(date.fromisoformat(d) for d in holidays),
+    )
 
 
 def read_roster(conn: Connection, at: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The engine's roster frame as of ``at`` and each rep's load in its current period."""
     owners = store.read_owners_at(conn, at)
-    roster = owners.select(
-        "owner_id",
-        "team_id",
-        pl.col("position").fill_null(0),
-        pl.col("weight").fill_null(1.0),
-        "capacity",
-        (pl.col("active") & ~pl.col("out_of_office") & ~pl.col("away")).alias("eligible"),
-    ).filter(pl.col("team_id").is_not_null())
+    roster = (
+        owners.lazy()
+        .select(_ROSTER)
+        .filter(pl.col("team_id").is_not_null())
+        .collect(engine="in-memory", optimizations=_PLAIN)
+    )
     starts = {
         team["team_id"]: period_start(at, team["timezone"], team["capacity_period"])
         for team in store.read_teams(conn)
@@ -281,6 +304,16 @@ def read_roster(conn: Connection, at: datetime) -> tuple[pl.DataFrame, pl.DataFr
             owners_since.setdefault(starts[team], []).append(owner)
     load = subsets.assignment_load(conn, owners_since)
     return roster, load
+
+
+_ROSTER: Final = (
+    pl.col("owner_id"),
+    pl.col("team_id"),
+    pl.col("position").fill_null(0),
+    pl.col("weight").fill_null(1.0),
+    pl.col("capacity"),
+    (pl.col("active") & ~pl.col("out_of_office") & ~pl.col("away")).alias("eligible"),
+)
 
 
 def period_start(at: datetime, timezone: str, period: str) -> datetime:
@@ -409,9 +442,17 @@ def _routable(
     """Unassigned leads in a routed stage (of ``lead_ids`` when given), in arrival order."""
     stages = list(model.routing.stages)
     leads = read_leads(conn, lead_ids)
-    queued = leads.filter(pl.col(c.STAGE).is_in(stages) & pl.col("owner_id").is_null())
+    unassigned = pl.col(c.STAGE).is_in(stages) & pl.col("owner_id").is_null()
+    entered = pl.coalesce(
+        *[pl.col(f"became_{s}_at") for s in stages if f"became_{s}_at" in leads.columns],
+        pl.col("stage_changed_at"),
+    )
     fields = [f for f in rt.routing_fields(model) if f.startswith(c.ACCOUNT_PREFIX)]
-    if fields and queued.height:
+    if not fields:  # one query: a live group's few leads
+        plan = leads.lazy().filter(unassigned).sort(entered, c.LEAD_ID, nulls_last=True)
+        return plan.collect(engine="in-memory", optimizations=_PLAIN)
+    queued = leads.filter(unassigned)
+    if queued.height:
         wanted = queued.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
         accounts = read_accounts(conn) if lead_ids is None else subsets.read_accounts(conn, wanted)
         present = [f for f in fields if f.removeprefix(c.ACCOUNT_PREFIX) in accounts.columns]
@@ -423,10 +464,6 @@ def _routable(
             on=c.ACCOUNT_ID,
             how="left",
         )
-    entered = pl.coalesce(
-        *[pl.col(f"became_{s}_at") for s in stages if f"became_{s}_at" in leads.columns],
-        pl.col("stage_changed_at"),
-    )
     return queued.sort(entered, c.LEAD_ID, nulls_last=True)
 
 
@@ -486,33 +523,37 @@ def _fix_due_times(conn: Connection, assignments: pl.DataFrame, at: datetime) ->
     has the right due time — the usual case: a lead enters a stage, its clock starts with
     the team routing then picks — so only the others are worked out again.
     """
-    owned = assignments.filter(pl.col("owner_id").is_not_null())
-    if owned.height == 0:
+    owner = assignments.get_column("owner_id")
+    if owner.null_count() == owner.len():
         return
-    clocks = store.read_clocks(conn, open_only=True, lead_ids=owned.get_column(c.LEAD_ID).to_list())
+    # Clocks of leads without an owner are dropped by the join below.
+    ids = assignments.get_column(c.LEAD_ID).filter(owner.is_not_null()).to_list()
+    clocks = store.read_clocks(conn, open_only=True, lead_ids=ids)
     if clocks.height == 0:
         return
     from leadgate.services.sla import due_for
 
+    owned = assignments.lazy().filter(pl.col("owner_id").is_not_null())
     joined = (
         clocks.lazy()
         .rename({"team_id": "__was_team"})
         .drop("owner_id")
-        .join(owned.lazy().select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner")
+        .join(owned.select(c.LEAD_ID, "team_id", "owner_id"), on=c.LEAD_ID, how="inner")
     )
     current = (pl.col("started_at").cast(_UTC) == utc_literal(at)) & pl.col("team_id").eq_missing(
         pl.col("__was_team")
     )
+    written = ("id", "team_id", "owner_id", "due_at")
     # One unoptimised run for a group's few clocks: each eager step's fixed cost is the work.
     updated, stale = pl.collect_all(
-        [joined, joined.filter(~current)],
+        [joined.filter(current).select(written), joined.filter(~current)],
         engine="in-memory",
-        optimizations=pl.QueryOptFlags.none(),
+        optimizations=_PLAIN,
     )
     if stale.height:
-        fresh = stale.with_columns(due_for(conn, stale).alias("due_at"))
-        updated = pl.concat([updated.filter(current), fresh], how="vertical_relaxed")
-    store.update_clocks(conn, updated.select("id", "team_id", "owner_id", "due_at"))
+        fresh = stale.select(*written[:3], due_for(conn, stale).alias("due_at"))
+        updated = pl.concat([updated, fresh], how="vertical_relaxed")
+    store.update_clocks(conn, updated)
 
 
 __all__ = [

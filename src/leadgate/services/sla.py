@@ -67,7 +67,14 @@ def start_clocks(
     return _start(conn, model, entered.lazy(), at)
 
 
-def _start(conn: Connection, model: QualificationModel, entered: pl.LazyFrame, at: datetime) -> int:
+def _sla_frame(model: QualificationModel) -> pl.LazyFrame:
+    """The model's SLAs, one row per stage (kept per model: a pure function of it)."""
+    kept = _SLA_FRAMES.get(model.version)
+    if kept is not None and kept[0] is model:
+        return kept[1]
+    if kept is not None and kept[0] == model:  # an equal copy: compared once
+        _SLA_FRAMES[model.version] = (model, kept[1])
+        return kept[1]
     slas = pl.LazyFrame(
         {
             "stage": [s.stage for s in model.slas],
@@ -84,8 +91,18 @@ def _start(conn: Connection, model: QualificationModel, entered: pl.LazyFrame, a
             "escalation": pl.String,
         },
     )
+    if len(_SLA_FRAMES) >= 8:
+        _SLA_FRAMES.clear()
+    _SLA_FRAMES[model.version] = (model, slas)
+    return slas
+
+
+_SLA_FRAMES: dict[str, tuple[QualificationModel, pl.LazyFrame]] = {}
+
+
+def _start(conn: Connection, model: QualificationModel, entered: pl.LazyFrame, at: datetime) -> int:
     clocks = (
-        entered.join(slas, on="stage", how="inner")
+        entered.join(_sla_frame(model), on="stage", how="inner")
         .with_columns(
             utc_literal(at).alias("started_at"),
             pl.lit(model.version).alias(c.MODEL_VERSION),
@@ -131,13 +148,14 @@ def on_stage_change(
     *,
     action: str,
     at: datetime,
-    teams: pl.DataFrame | None = None,
+    teams: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> None:
     """Stop the moved leads' clocks and start the clocks of the stages they entered.
 
     Args:
         moves: ``lead_id, to_stage``.
-        teams: ``lead_id, team_id, owner_id`` for the calendar (else the stored owner's).
+        teams: ``lead_id, team_id, owner_id`` for the calendar (else the stored owner's);
+            a query (see :func:`calendar_teams`) is collected with the clocks it starts.
     """
     if moves.height == 0:
         return
@@ -155,19 +173,29 @@ def on_stage_change(
 
 def _owner_teams(
     conn: Connection, lead_ids: list[str], leads: pl.DataFrame | None = None
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
+    """``lead_id, team_id, owner_id``: the stored owner's team (a query over what is read)."""
     if leads is None:
         leads = read_leads(conn, lead_ids)
     owners = (
         leads.lazy()
         .select(pl.col(c.LEAD_ID).cast(pl.String), pl.col("owner_id").cast(pl.String))
         .filter(pl.col(c.LEAD_ID).is_in(lead_ids))
-        .collect(engine="in-memory", optimizations=_PLAIN)
     )
-    if owners.get_column("owner_id").null_count() == owners.height:  # no read needed
-        return owners.select(c.LEAD_ID, pl.lit(None, pl.String).alias("team_id"), "owner_id")
-    roster = store.read_owners(conn).select("owner_id", "team_id")
-    return owners.join(roster, on="owner_id", how="left").select(c.LEAD_ID, "team_id", "owner_id")
+    if leads.get_column("owner_id").null_count() == leads.height:  # nobody owns any of them
+        return owners.select(c.LEAD_ID, _NO_TEAM, "owner_id")
+    owned = owners.collect(engine="in-memory", optimizations=_PLAIN)
+    if owned.get_column("owner_id").null_count() == owned.height:  # no read needed
+        return owned.lazy().select(c.LEAD_ID, _NO_TEAM, "owner_id")
+    roster = store.read_owners(conn).lazy().select("owner_id", "team_id")
+    return (
+        owned.lazy()
+        .join(roster, on="owner_id", how="left")
+        .select(c.LEAD_ID, "team_id", "owner_id")
+    )
+
+
+_NO_TEAM: Final = pl.lit(None, pl.String).alias("team_id")
 
 
 def teams_for(
@@ -182,19 +210,36 @@ def teams_for(
 
     ``leads`` are the stored leads (with ``owner_id``) when the caller has just read them.
     """
+    teams = calendar_teams(conn, model, scored, lead_ids, leads=leads)
+    return teams.collect(engine="in-memory", optimizations=_PLAIN)
+
+
+def calendar_teams(
+    conn: Connection,
+    model: QualificationModel,
+    scored: pl.DataFrame,
+    lead_ids: list[str],
+    *,
+    leads: pl.DataFrame | None = None,
+) -> pl.LazyFrame:
+    """:func:`teams_for` as a query (what it needs from the store is read now).
+
+    For :func:`on_stage_change`, which collects it with the clocks it starts: on a
+    real-time group's few leads each separate query's fixed cost is the work.
+    """
     if leads is None:
         leads = read_leads(conn, lead_ids)
     owned = _owner_teams(conn, lead_ids, leads)
-    picked = rt.match_rules(_routing_input(conn, model, scored, leads, lead_ids), model)
+    frame, columns = _routing_input(conn, model, scored, leads, lead_ids)
+    picked = rt.rule_matches(frame, columns, model)
     return (
         owned.lazy()
         .join(
-            picked.lazy().select(c.LEAD_ID, pl.col("team_id").alias("__rule_team")),
+            picked.select(c.LEAD_ID, pl.col("team_id").alias("__rule_team")),
             on=c.LEAD_ID,
             how="left",
         )
         .select(c.LEAD_ID, pl.coalesce("team_id", "__rule_team").alias("team_id"), "owner_id")
-        .collect(engine="in-memory", optimizations=_PLAIN)
     )
 
 
@@ -204,8 +249,9 @@ def _routing_input(
     scored: pl.DataFrame,
     leads: pl.DataFrame,
     lead_ids: list[str],
-) -> pl.DataFrame:
-    """What the routing rules read of these leads, as routing itself would see it.
+) -> tuple[pl.LazyFrame, list[str]]:
+    """What the routing rules read of these leads, as routing itself would see it (a query,
+    and its columns).
 
     The segment is the new score's; every other field is the stored lead's (the engine's
     frame does not carry them: an EMEA rule on ``country`` would otherwise never match and
@@ -214,29 +260,31 @@ def _routing_input(
     """
     fields = rt.routing_fields(model)
     own = [f for f in fields if not f.startswith(c.ACCOUNT_PREFIX) and f != c.SEGMENT]
-    scored_segment = [pl.col(c.SEGMENT)] if c.SEGMENT in scored.columns else []
+    scored_segment = [c.SEGMENT] if c.SEGMENT in scored.columns else []
+    stored_columns = [f for f in dict.fromkeys([c.ACCOUNT_ID, *own]) if f in leads.columns]
     stored = leads.lazy().select(
-        pl.col(c.LEAD_ID).cast(pl.String),
-        *[pl.col(f) for f in dict.fromkeys([c.ACCOUNT_ID, *own]) if f in leads.columns],
+        pl.col(c.LEAD_ID).cast(pl.String), *[pl.col(f) for f in stored_columns]
     )
     frame = (
         scored.lazy()
-        .select(pl.col(c.LEAD_ID).cast(pl.String), *scored_segment)
+        .select(pl.col(c.LEAD_ID).cast(pl.String), *[pl.col(f) for f in scored_segment])
         .filter(pl.col(c.LEAD_ID).is_in(lead_ids))
         .join(stored, on=c.LEAD_ID, how="left", maintain_order="left")
-        .collect(engine="in-memory", optimizations=_PLAIN)
     )
+    columns = [c.LEAD_ID, *scored_segment, *[f for f in stored_columns if f != c.LEAD_ID]]
     wanted = [f for f in fields if f.startswith(c.ACCOUNT_PREFIX)]
-    if not wanted or c.ACCOUNT_ID not in frame.columns:
-        return frame
-    account_ids = frame.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
+    if not wanted or c.ACCOUNT_ID not in columns:
+        return frame, columns
+    read = frame.collect(engine="in-memory", optimizations=_PLAIN)  # the accounts to read
+    account_ids = read.get_column(c.ACCOUNT_ID).drop_nulls().unique().to_list()
     accounts = subsets.read_accounts(conn, [str(i) for i in account_ids])
     present = [f for f in wanted if f.removeprefix(c.ACCOUNT_PREFIX) in accounts.columns]
     named = accounts.select(
-        pl.col(c.ACCOUNT_ID).cast(frame.schema[c.ACCOUNT_ID]),
+        pl.col(c.ACCOUNT_ID).cast(read.schema[c.ACCOUNT_ID]),
         *[pl.col(f.removeprefix(c.ACCOUNT_PREFIX)).alias(f) for f in present],
     )
-    return frame.join(named, on=c.ACCOUNT_ID, how="left", maintain_order="left")
+    joined = read.lazy().join(named.lazy(), on=c.ACCOUNT_ID, how="left", maintain_order="left")
+    return joined, [*columns, *present]
 
 
 @dataclass(frozen=True)
@@ -352,6 +400,7 @@ def _breach_messages(
 
 __all__ = [
     "SweepSummary",
+    "calendar_teams",
     "due_for",
     "on_stage_change",
     "start_clocks",

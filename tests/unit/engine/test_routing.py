@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 import pytest
 
@@ -170,3 +172,19 @@ def test_leads_without_account_or_rule_fields_are_routed_as_if_those_were_empty(
     assert got.assignments["rule_id"].to_list() == ["rest", "rest", None]
     assert owners(got) == ["a", "b", None]
     assert got.cursors.to_dicts() == [{"team_id": "sdr", "last_owner_id": "b"}]
+
+
+def test_rules_kept_per_model_never_serve_another_model_of_the_same_version(model):
+    # The compiled rules are kept per model version; a model that differs but carries the
+    # same version (a test double, a hand-built copy) is matched by its own rules.
+    frame = leads(2, segment=["ent", "smb"], country=["US", "US"])
+    assert match_rules(frame, model)["rule_id"].to_list() == ["ent", "us"]
+    reordered = dataclasses.replace(
+        model,
+        routing=dataclasses.replace(model.routing, rules=tuple(reversed(model.routing.rules))),
+    )
+    assert reordered.version == model.version
+    assert match_rules(frame, reordered)["rule_id"].to_list() == ["rest", "rest"]
+    assert match_rules(frame, model)["rule_id"].to_list() == ["ent", "us"]
+    equal = dataclasses.replace(model)  # an equal copy is served the same rules
+    assert match_rules(frame, equal)["rule_id"].to_list() == ["ent", "us"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 
@@ -17,8 +17,8 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-def due(rows: list[tuple[datetime, int, bool, str | None]]) -> list[datetime]:
-    frame = pl.DataFrame(
+def clock_frame(rows: list[tuple[datetime, int, bool, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
         rows,
         schema={
             "started_at": pl.Datetime("us", "UTC"),
@@ -28,7 +28,10 @@ def due(rows: list[tuple[datetime, int, bool, str | None]]) -> list[datetime]:
         },
         orient="row",
     )
-    return due_times(frame, CALENDARS).to_list()
+
+
+def due(rows: list[tuple[datetime, int, bool, str | None]]) -> list[datetime]:
+    return due_times(clock_frame(rows), CALENDARS).to_list()
 
 
 def test_four_working_hours_over_a_weekend_and_the_spring_dst_change():
@@ -138,3 +141,23 @@ def test_clocks_of_several_teams_and_kinds_keep_their_order():
     assert got[2] == utc(2026, 4, 2, 19)  # 11:00 in New York + 4 working hours
     assert got[4] == due([rows[4]])[0]
     assert due(rows[::-1]) == got[::-1]
+
+
+def test_a_span_too_short_for_many_holidays_is_laid_out_again():
+    # One working hour a week (Mondays 09-10 UTC) and ten Mondays off in a row: the span
+    # laid out first (two weeks of work, a day per holiday) ends before the second working
+    # Monday, so the due time is found on a longer layout — for that team only, with the
+    # other clocks' due times and the row order kept.
+    mondays = tuple(date(2026, 6, 1) + timedelta(weeks=k) for k in range(10))
+    sparse = TeamCalendar("sparse", "UTC", ((1, time(9), time(10)),), mondays)
+    frame = clock_frame(
+        [
+            (utc(2026, 3, 30, 11), 4 * 3600, True, "de"),
+            (utc(2026, 5, 30, 0), 2 * 3600, True, "sparse"),
+            (utc(2026, 5, 30, 0), 3600, False, "sparse"),
+        ]
+    )
+    got = due_times(frame, {**CALENDARS, "sparse": sparse}).to_list()
+    # holidays: 1, 8, 15, 22, 29 June and 6, 13, 20, 27 July, 3 August; Mondays 10 and
+    # 17 August are the first two working ones.
+    assert got == [utc(2026, 3, 30, 15), utc(2026, 8, 17, 10), utc(2026, 5, 30, 1)]

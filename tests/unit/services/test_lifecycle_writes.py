@@ -135,3 +135,69 @@ def test_the_same_as_two_eager_updates(updates):
         changed, on=c.LEAD_ID, include_nulls=True
     )
     assert updates.equals(expected.sort(c.LEAD_ID))
+
+
+def test_given_types_give_the_same_updates_as_looked_up_ones(updates):
+    # ``apply_scores`` hands ``_lead_updates`` the types it keeps per input shape instead
+    # of resolving the two queries' schemas on every call.
+    leads = stored()
+    frame = scored(leads)
+    changed = lc._changed_scores(leads, frame, VERSION)
+    moved = lc._moved_state(moves(), leads, AS_OF)
+    given = lc._lead_updates(
+        leads,
+        changed,
+        moved,
+        changed_types=lc._changed_exprs(lc._shape(frame, lc._SCORED), VERSION)[2],
+        moved_types=lc._moved_types(
+            lc._shape(moves(), moves().columns), lc._shape(leads, lc._BECAME)
+        ),
+    )
+    assert given.collect().sort(c.LEAD_ID).equals(updates)
+    assert (
+        tuple(changed.collect_schema().items())
+        == lc._changed_exprs(lc._shape(frame, lc._SCORED), VERSION)[2]
+    )
+    assert tuple(moved.collect_schema().items()) == lc._moved_types(
+        lc._shape(moves(), moves().columns), lc._shape(leads, lc._BECAME)
+    )
+
+
+def test_kept_expressions_follow_the_input_types_and_the_model_version():
+    # The same query over a frame whose fit score is another float type, and under another
+    # model version: each run compares and writes with its own types and version.
+    leads = stored()
+    narrow = scored(leads).with_columns(pl.col(c.FIT_SCORE).cast(pl.Float32))
+    first = lc._changed_scores(leads, narrow, VERSION).collect()
+    assert first.schema[c.FIT_SCORE] == pl.Float32
+    assert sorted(first[c.LEAD_ID].to_list()) == ["1", "3"]
+    typed = lc._changed_scores(leads, scored(leads), VERSION).collect()
+    assert typed.schema[c.FIT_SCORE] == pl.Float64
+    assert sorted(typed[c.LEAD_ID].to_list()) == ["1", "3"]
+    other = lc._changed_scores(leads, scored(leads), "m@2").collect()
+    assert sorted(other[c.LEAD_ID].to_list()) == ["1", "2", "3", "4"]
+    assert set(other[c.MODEL_VERSION].to_list()) == {"m@2"}
+
+
+def test_one_query_shapes_a_frame_as_adding_empty_fields_then_steadying_it():
+    frame = pl.DataFrame(
+        {
+            c.LEAD_ID: ["1", "2"],
+            "budget": [None, None],  # all-empty now, was a Boolean before
+            "seats": [3, None],  # typed now, first seen
+            "plan": [None, None],  # all-empty, never seen typed
+        }
+    )
+    names = ("budget", "seats", "plan", "region", "account.industry", "budget")
+    seen = {("leads", "budget"): pl.Boolean(), ("leads", "region"): pl.String()}
+    steady = lc.FieldTypes(dict(seen))
+    expected = steady.steady(lc._with_fields(frame, names), "leads", names)
+    shaped_types = lc.FieldTypes(dict(seen))
+    shaped = shaped_types.shaped(frame, "leads", names)
+    assert shaped.equals(expected)
+    assert shaped.schema == expected.schema
+    assert shaped.schema["budget"] == pl.Boolean
+    assert shaped.schema["region"] == pl.String
+    assert shaped.schema["plan"] == pl.Null
+    assert "account.industry" not in shaped.columns
+    assert shaped_types.seen == steady.seen  # ``seats`` is remembered by both
