@@ -304,3 +304,161 @@ def test_a_batch_answer_is_the_public_model_field_for_field(api: Api) -> None:
     assert ack.receipts[0].received_at == api.clock.now
     assert [lead.lead_id for lead in ack.leads] == ["L1"]
     assert response.json()["receipts"][0]["received_at"].endswith("Z")
+
+
+def test_a_batch_answer_serialises_as_the_public_model_does(api: Api) -> None:
+    """Receipts of each kind of duplicate (stored, repeated in the batch, repeated with
+    another lead) and the lead states: the answer is exactly what ``BatchAckPublic``
+    serialises, byte for byte."""
+    from leadgate.api.schemas import BatchAckPublic
+
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    api.call("PUT", "/v1/leads/L2", json=lead_body("bob", title="Marketing Intern"))
+    first = api.call("POST", "/v1/events", json=api.event("old", "L2"))
+    assert first.status_code == 201, first.text
+    api.clock.advance(minutes=5)
+    events = [
+        api.event("a", "L1"),
+        api.event("old", "L1"),  # stored, first sent for L2 five minutes ago
+        api.event("b", "L2", properties={"form": "demo_request", "n": None}),
+        api.event("a", "L2"),  # repeated within the batch, first sent for L1
+    ]
+    response = api.call("POST", "/v1/events:batch", who="ingest", json={"events": events})
+    assert response.status_code == 200, response.text
+    ack = BatchAckPublic.model_validate_json(response.content)
+    assert ack.model_dump_json().encode() == response.content
+    receipts = [(r.event_id, r.lead_id, r.received_at, r.duplicate) for r in ack.receipts]
+    earlier = api.clock.now - timedelta(minutes=5)
+    assert receipts == [
+        ("a", "L1", api.clock.now, False),
+        ("old", "L2", earlier, True),
+        ("b", "L2", api.clock.now, False),
+        ("a", "L1", api.clock.now, True),
+    ]
+    assert (ack.received, ack.stored, ack.duplicates) == (4, 2, 2)
+    assert [lead.lead_id for lead in ack.leads] == ["L1", "L2"]
+
+
+TRICKY_BODIES = [
+    b'\xef\xbb\xbf{"events": [EVENT]}',  # a byte-order mark: json.loads takes it
+    b'{"events": [EVENT], "events": [EVENT]}',
+    b'{"events": [{"event_id": "x", "event_id": "y", REST}]}',
+    b'{"events": [{"event_id": "x", REST, "properties": {"n": NaN}}]}',
+    b'{"events": [{"event_id": "x", REST, "properties": {"n": 1e400}}]}',
+    b'{"events": [{"event_id": "x", REST, "properties": {"n": "\\ud800"}}]}',
+    b'{"events": [{"event_id": "x", REST, "properties": {"n": 123456789012345678901234567}}]}',
+    b'{"events": [{"event_id": "x", REST, "properties": {"n": 9007199254740993, "m": 0.1}}]}',
+    b'{"events": [EVENT]} trailing',
+    b'{"events": [EVENT]}\n ',
+    b'{"events": []}',
+    b"[EVENT]",
+    b'{"events": [{"event_id": "x", "lead_id": "L1", "event_type": "page_view",'
+    b' "occurred_at": "1727704000"}]}',
+]
+
+
+@pytest.mark.parametrize("body", TRICKY_BODIES)
+def test_a_batch_body_is_read_as_fastapi_reads_json(body: bytes) -> None:
+    """The batch route validates the body straight from its bytes, and hands anything
+    that is not a valid batch to FastAPI as decoded JSON: what is accepted, and as what,
+    is what decoding the JSON and then validating it gives."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from leadgate.api.routes.events import _BatchRequest
+    from leadgate.api.schemas import EventBatchCreate
+
+    rest = b'"lead_id": "L1", "event_type": "page_view", "occurred_at": "2026-09-30T14:00:00Z"'
+    body = body.replace(b"EVENT", b'{"event_id": "e1", REST}').replace(b"REST", rest)
+    try:
+        expected: object = EventBatchCreate.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        expected = type(error)
+
+    async def read() -> object:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        request = _BatchRequest({"type": "http", "method": "POST", "headers": []}, receive)
+        try:
+            decoded = await request.json()
+            return EventBatchCreate.model_validate(decoded)
+        except (ValueError, ValidationError) as error:
+            return type(error)
+
+    assert asyncio.run(read()) == expected
+
+
+def test_a_batch_with_a_byte_order_mark_is_taken_as_before(api: Api) -> None:
+    api.call("PUT", "/v1/leads/L1", json=lead_body("ada"))
+    body = b"\xef\xbb\xbf" + json.dumps({"events": [api.event("m1", "L1")]}).encode()
+    headers = api.headers("ingest") | {"content-type": "application/json"}
+    response = api.client.post("/v1/events:batch", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 1
+
+
+def test_the_process_writer_answers_each_request_of_a_group(db_url: str) -> None:
+    """The writer in its own process: requests go as columns and come back compact; a
+    duplicate gets its first receipt, an unknown lead its located problem, and the
+    process keeps the collector's thresholds set for it."""
+    import asyncio
+    import gc
+
+    from leadgate.api import writer as writer_module
+    from leadgate.api.writer import IngestWriter
+    from leadgate.exceptions import InputDataError
+    from leadgate.services.ingest import EventColumns
+    from leadgate.storage import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    stored = load_stored_model(EXAMPLE_MODEL)
+    with transaction(engine) as conn:
+        save_stored_model(conn, stored, START)
+        upsert_accounts(conn, pl.DataFrame({"account_id": ["a"]}), now=START)
+        upsert_leads(
+            conn, pl.DataFrame({"lead_id": ["L1", "L2"], "account_id": ["a"] * 2}), now=START
+        )
+    at = START - timedelta(minutes=1)
+
+    def request(*pairs: tuple[str, str]) -> EventColumns:
+        return EventColumns.of(
+            [EventInput(e, lead, "page_view", at, {"url": "/x"}) for e, lead in pairs]
+        )
+
+    async def run() -> list[object]:
+        writer = IngestWriter(
+            engine,
+            stored.model,
+            lambda: START,
+            worker="process",
+            database_url=db_url,
+            model_path=str(EXAMPLE_MODEL),
+        )
+        await writer.start()
+        try:
+            first = await writer.submit(request(("e1", "L1")))
+            group = await asyncio.gather(
+                writer.submit(request(("e2", "L2"), ("e1", "L2"), ("e2", "L1"))),
+                writer.submit(request(("e3", "L1"), ("e4", "ghost"))),
+            )
+            loop = asyncio.get_running_loop()
+            thresholds = await loop.run_in_executor(writer._executor, gc.get_threshold)
+        finally:
+            await writer.stop()
+        return [first, *group, thresholds]
+
+    try:
+        first, mixed, unknown, thresholds = asyncio.run(run())
+    finally:
+        engine.dispose()
+    assert first.error is None
+    assert mixed.error is None
+    assert mixed.received_at == START
+    assert dict(mixed.duplicates) == {1: ("L1", START), 2: ("L2", START)}
+    assert [row[0] for row in mixed.leads] == ["L2"]
+    assert isinstance(unknown.error, InputDataError)
+    assert [p.location.field for p in unknown.error.problems] == ["events[1].lead_id"]
+    assert tuple(thresholds) == writer_module.GC_THRESHOLDS

@@ -1,9 +1,13 @@
 """Group commit for event ingest: one writer, many waiting requests, one transaction.
 
 Every event request is checked on its own first (types, timestamps, event types), then
-queued. A single writer task takes whatever is waiting — up to ``max_events`` events —
-and hands the group to :func:`leadgate.services.ingest.ingest_events` on its own thread:
-one transaction and one engine call for the lot, then each request gets its own result.
+queued as columns. A single writer task takes whatever is waiting — up to ``max_events``
+events — and hands the group to :func:`leadgate.services.ingest.ingest_columns` on its own
+thread or in its own process: one transaction and one engine call for the lot, then each
+request gets its own result. Requests travel as columns and results come back in the
+compact form (:class:`~leadgate.services.ingest.IngestOutcome`): nothing on the way to the
+writer process and back is an object per event, whose pickling cost more CPU than the
+rest of the hand-over.
 Under load the groups grow, so the fixed cost of a transaction and of the engine is
 shared; when idle a request is processed alone at once. A single writer also means event
 writes never wait on each other's locks (SQLite allows one writer anyway).
@@ -13,22 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from leadgate.exceptions import LeadgateError, Problem
 from leadgate.services.database import open_database
-from leadgate.services.ingest import EventInput, IngestResult, ingest_events
+from leadgate.services.ingest import EventColumns, IngestOutcome, ingest_columns
 from leadgate.services.lifecycle import FieldTypes, load_stored_model
 from leadgate.services.scoring_history import HistoryCache
 
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("leadgate.api.writer")
+GC_THRESHOLDS: Final = (50_000, 10, 10)
+"""The cyclic collector's thresholds in the writer process (the default young one is 700)."""
 
 
 class WriterStoppedError(RuntimeError):
@@ -47,8 +54,8 @@ class WriterStoppedError(RuntimeError):
 
 @dataclass
 class _Pending:
-    events: Sequence[EventInput]
-    done: asyncio.Future[IngestResult]
+    events: EventColumns
+    done: asyncio.Future[IngestOutcome]
 
 
 @dataclass
@@ -106,11 +113,11 @@ class IngestWriter:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def submit(self, events: Sequence[EventInput]) -> IngestResult:
+    async def submit(self, events: EventColumns) -> IngestOutcome:
         """Queue one request's events and wait for its result."""
         if self._task is None:
             raise WriterStoppedError("the ingest writer is not running")
-        done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[IngestOutcome] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(events, done))
         return await done
 
@@ -135,12 +142,12 @@ class IngestWriter:
                 continue
             self._inflight = live
             requests = [p.events for p in live]
-            work: Callable[[], list[IngestResult]]
+            work: Callable[[], list[IngestOutcome]]
             if self.worker == "process":
                 work = partial(_ingest_in_worker, requests, self.clock(), self.recheck_days)
             else:
                 work = partial(
-                    ingest_events,
+                    ingest_columns,
                     self.engine,
                     self.model,
                     requests,
@@ -154,8 +161,8 @@ class IngestWriter:
             try:
                 results = await asyncio.shield(loop.run_in_executor(self._executor, work))
                 results = [_revive(result) for result in results]
-            except Exception as error:  # ingest_events reports per request; this is a crash
-                results = [IngestResult(error=error)] * len(live)
+            except Exception as error:  # ingest_columns reports per request; this is a crash
+                results = [IngestOutcome(error=error)] * len(live)
             self.groups += 1
             self.largest_group = max(self.largest_group, len(live))
             log.debug(
@@ -183,6 +190,13 @@ def _start_worker(database_url: str, model_path: str) -> None:
     _WORKER["model"] = load_stored_model(Path(model_path)).model
     _WORKER["field_types"] = FieldTypes()
     _WORKER["history"] = HistoryCache()
+    # What is loaded now lives as long as the process: the cyclic collector need never look
+    # at it again. A group then allocates many short-lived objects (rows, frames' Python
+    # values); with the default thresholds they set off young collections all the time and
+    # full ones over the whole heap every few groups.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _ready() -> bool:
@@ -202,9 +216,9 @@ class _Failure:
 
 
 def _ingest_in_worker(
-    requests: list[Sequence[EventInput]], now: datetime, recheck_days: int
-) -> list[IngestResult]:
-    results = ingest_events(
+    requests: list[EventColumns], now: datetime, recheck_days: int
+) -> list[IngestOutcome]:
+    results = ingest_columns(
         _WORKER["engine"],
         _WORKER["model"],
         requests,
@@ -216,7 +230,7 @@ def _ingest_in_worker(
     return [_portable(result) for result in results]
 
 
-def _portable(result: IngestResult) -> IngestResult:
+def _portable(result: IngestOutcome) -> IngestOutcome:
     error = result.error
     if error is None:
         return result
@@ -230,23 +244,23 @@ def _portable(result: IngestResult) -> IngestResult:
         )
         log.error("ingest failed with %s at %s", type(error).__name__, where)
         failure = _Failure(type(error).__name__, "", "", "", ())
-    return IngestResult(error=failure)  # type: ignore[arg-type]
+    return IngestOutcome(error=failure)  # type: ignore[arg-type]
 
 
-def _revive(result: IngestResult) -> IngestResult:
+def _revive(result: IngestOutcome) -> IngestOutcome:
     failure = result.error
     if not isinstance(failure, _Failure):
         return result
     kinds = {k.__name__: k for k in _error_classes(LeadgateError)}
     kind = kinds.get(failure.kind)
     if kind is None:
-        return IngestResult(error=RuntimeError(f"ingest failed ({failure.kind})"))
+        return IngestOutcome(error=RuntimeError(f"ingest failed ({failure.kind})"))
     error = kind.__new__(kind)
     Exception.__init__(error, failure.message)
     error.message, error.hint, error.code = failure.message, failure.hint, failure.code
     if failure.problems:
         error.problems = failure.problems
-    return IngestResult(error=error)
+    return IngestOutcome(error=error)
 
 
 def _error_classes(root: type[LeadgateError]) -> list[type[LeadgateError]]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from itertools import repeat
+from typing import TYPE_CHECKING, Final, Protocol
 
 import polars as pl
 
@@ -58,6 +59,10 @@ RESERVED: Final = frozenset(
     {c.EVENT_ID, c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT, "received_at", "properties"}
 )
 PropertyValue = str | int | float | bool | None
+LeadRow = tuple[str, str, str | None, float | None, float | None, float | None, str | None]
+"""A :class:`LeadState`'s fields, in order."""
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,96 @@ class EventInput:
     event_type: str
     occurred_at: datetime
     properties: Mapping[str, PropertyValue]
+
+
+class CheckedEvent(Protocol):
+    """What :func:`check_events` looks at (an :class:`EventInput` or an API body)."""
+
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def properties(self) -> Mapping[str, PropertyValue]: ...
+
+
+class SentEvent(CheckedEvent, Protocol):
+    """An event with its ids (an :class:`EventInput` or an API body)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def lead_id(self) -> str: ...
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC, exactly (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """A request's events as columns: the shape the service's single writer is handed.
+
+    A list per field costs far less than an object per event to build, to send to the
+    writer's process and to turn into a frame there. ``occurred_at`` holds epoch
+    microseconds (UTC, see :func:`epoch_micros`); ``properties`` only the events that have
+    any, by position.
+    """
+
+    event_ids: Sequence[str]
+    lead_ids: Sequence[str]
+    event_types: Sequence[str]
+    occurred_at: Sequence[int]
+    properties: Mapping[int, Mapping[str, PropertyValue]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    @classmethod
+    def of(cls, events: Sequence[SentEvent]) -> EventColumns:
+        """The columns of some events."""
+        return cls(
+            [event.event_id for event in events],
+            [event.lead_id for event in events],
+            [event.event_type for event in events],
+            [epoch_micros(event.occurred_at) for event in events],
+            {i: event.properties for i, event in enumerate(events) if event.properties},
+        )
+
+    def take(self, positions: Sequence[int]) -> EventColumns:
+        """The events at ``positions`` (ascending), as columns of their own."""
+        if len(positions) == len(self):
+            return self
+        ids, leads, types, times = self.event_ids, self.lead_ids, self.event_types, self.occurred_at
+        kept = {p: i for i, p in enumerate(positions)} if self.properties else {}
+        return EventColumns(
+            [ids[p] for p in positions],
+            [leads[p] for p in positions],
+            [types[p] for p in positions],
+            [times[p] for p in positions],
+            {kept[p]: props for p, props in self.properties.items() if p in kept},
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[EventColumns]) -> EventColumns:
+        """Several requests' events, one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        properties: dict[int, Mapping[str, PropertyValue]] = {}
+        offset = 0
+        for part in parts:
+            properties.update((offset + i, props) for i, props in part.properties.items())
+            offset += len(part)
+        return EventColumns(
+            [x for part in parts for x in part.event_ids],
+            [x for part in parts for x in part.lead_ids],
+            [x for part in parts for x in part.event_types],
+            [x for part in parts for x in part.occurred_at],
+            properties,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,20 +198,63 @@ class IngestResult:
     error: Exception | None = None
 
 
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one request of a group, in the compact form the writer sends back.
+
+    Every event's receipt is its own ``event_id`` and ``lead_id``, ``received_at`` and not
+    a duplicate, except the duplicates': ``duplicates`` maps their positions in the request
+    to the first receipt's ``lead_id`` and ``received_at``. ``leads`` hold the fields of a
+    :class:`LeadState` each. A request that failed has only its ``error``.
+    """
+
+    received_at: datetime | None = None
+    duplicates: Mapping[int, tuple[str, datetime]] = field(default_factory=dict)
+    leads: Sequence[LeadRow] = ()
+    error: Exception | None = None
+
+    def receipts(self, events: EventColumns) -> tuple[Receipt, ...]:
+        """The receipt of each of the request's ``events``, in order."""
+        at, ids = self.received_at, events.event_ids
+        if at is None:  # a failed request
+            return ()
+        receipts = list(map(Receipt, ids, events.lead_ids, repeat(at), repeat(False)))
+        for i, (lead_id, received_at) in self.duplicates.items():
+            receipts[i] = Receipt(ids[i], lead_id, received_at, duplicate=True)
+        return tuple(receipts)
+
+    def result(self, events: EventColumns) -> IngestResult:
+        """The same, as receipt and lead-state objects."""
+        if self.error is not None:
+            return IngestResult(error=self.error)
+        return IngestResult(self.receipts(events), tuple(LeadState(*row) for row in self.leads))
+
+
 def check_events(
-    events: Sequence[EventInput],
+    events: Sequence[CheckedEvent],
     model: QualificationModel,
     *,
     now: datetime,
     field_prefix: str = "",
+    columns: EventColumns | None = None,
 ) -> None:
     """Refuse a request whose events cannot be right, before it joins a group.
+
+    Args:
+        events: The request's events.
+        model: Declares the event types.
+        now: The server's clock.
+        field_prefix: Names the events in problems (``events`` → ``events[3].event_type``).
+        columns: The same events as columns, if the caller has them: a request with
+            nothing wrong is then passed without looking at each event.
 
     Raises:
         InputDataError: An event dated more than five minutes ahead of ``now`` or before
             2000, an event type the model does not declare, or a property named like a
             core field. Each problem names its field (e.g. ``events[3].occurred_at``).
     """
+    if columns is not None and _nothing_wrong(columns, model, now):
+        return
     problems: list[Problem] = []
     known_types = set(model.event_types)
     for i, event in enumerate(events):
@@ -162,6 +300,20 @@ def check_events(
         raise InputDataError(problems, summary=problems[0].message)
 
 
+_EARLIEST_MICROS: Final = epoch_micros(EARLIEST)
+
+
+def _nothing_wrong(events: EventColumns, model: QualificationModel, now: datetime) -> bool:
+    """Whether :func:`check_events` would find no problem, from whole columns at once."""
+    times = events.occurred_at
+    if times and (max(times) > epoch_micros(now + MAX_AHEAD) or min(times) < _EARLIEST_MICROS):
+        return False
+    known_types = set(model.event_types)
+    if known_types and not known_types.issuperset(events.event_types):
+        return False
+    return not any(RESERVED.intersection(props) for props in events.properties.values())
+
+
 def _problem(code: str, message: str, field: str, hint: str) -> Problem:
     return Problem(code, message, Location(field=field), field, hint)
 
@@ -193,35 +345,62 @@ def ingest_events(
     Returns:
         One result per request, in order.
     """
+    columns = [EventColumns.of(request) for request in requests]
+    outcomes = ingest_columns(
+        engine,
+        model,
+        columns,
+        now=now,
+        recheck_days=recheck_days,
+        field_types=field_types,
+        history=history,
+    )
+    return [outcome.result(events) for outcome, events in zip(outcomes, columns, strict=True)]
+
+
+def ingest_columns(
+    engine: Engine,
+    model: QualificationModel,
+    requests: Sequence[EventColumns],
+    *,
+    now: datetime,
+    recheck_days: int = 30,
+    field_types: FieldTypes | None = None,
+    history: HistoryCache | None = None,
+) -> list[IngestOutcome]:
+    """:func:`ingest_events` for requests given as columns, answered in the compact form.
+
+    The service's single writer uses this one: nothing in it is an object per event.
+    """
     try:
         return _ingest_committed(engine, model, requests, now, recheck_days, field_types, history)
     except Exception as error:
         if len(requests) == 1:
-            return [IngestResult(error=error)]
+            return [IngestOutcome(error=error)]
     # The shared transaction failed: retry each request alone so only the bad one fails.
-    results: list[IngestResult] = []
+    outcomes: list[IngestOutcome] = []
     for request in requests:
         try:
-            results += _ingest_committed(
+            outcomes += _ingest_committed(
                 engine, model, [request], now, recheck_days, field_types, history
             )
         except Exception as error:  # reported to that request's caller only
-            results.append(IngestResult(error=error))
-    return results
+            outcomes.append(IngestOutcome(error=error))
+    return outcomes
 
 
 def _ingest_committed(
     engine: Engine,
     model: QualificationModel,
-    requests: Sequence[Sequence[EventInput]],
+    requests: Sequence[EventColumns],
     now: datetime,
     recheck_days: int,
     field_types: FieldTypes | None,
     history: HistoryCache | None,
-) -> list[IngestResult]:
+) -> list[IngestOutcome]:
     try:
         with transaction(engine) as conn:
-            results = _ingest(conn, model, requests, now, recheck_days, field_types, history)
+            outcomes = _ingest(conn, model, requests, now, recheck_days, field_types, history)
     except BaseException:
         if history is not None:  # what this transaction read was rolled back with it
             history.clear()
@@ -232,42 +411,43 @@ def _ingest_committed(
         except Exception as error:  # the group is committed: only the copy may be lost
             history.clear()
             log.error("history cache dropped after %s", type(error).__name__)
-    return results
+    return outcomes
 
 
 def _ingest(
     conn: Connection,
     model: QualificationModel,
-    requests: Sequence[Sequence[EventInput]],
+    requests: Sequence[EventColumns],
     now: datetime,
     recheck_days: int,
     field_types: FieldTypes | None,
     history: HistoryCache | None = None,
-) -> list[IngestResult]:
+) -> list[IngestOutcome]:
     if history is not None:  # first: it holds off every other writer of events
         history.begin(conn, model.event_fields)
-    wanted = sorted({event.lead_id for request in requests for event in request})
+    wanted = sorted(set().union(*(request.lead_ids for request in requests)))
     known = set(live_lead_ids(conn, wanted).to_list())
-    results: list[IngestResult | None] = [_unknown_leads(request, known) for request in requests]
-    accepted = [i for i, result in enumerate(results) if result is None]
-    rows = [
-        (i, event) for i in accepted for event in requests[i]
-    ]  # in request order: the first of equal ids wins
-    ids = [event.event_id for _, event in rows]
+    outcomes: list[IngestOutcome | None] = [_unknown_leads(r, known) for r in requests]
+    accepted = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    group = EventColumns.concat([requests[i] for i in accepted])  # the first of equal ids wins
+    ids = group.event_ids
     stored = event_receipts(conn, sorted(set(ids)))
-    before = {
+    before: dict[str, tuple[str, datetime]] = {
         event_id: (lead_id, received_at)
         for event_id, lead_id, received_at in stored.iter_rows()  # at most a group's events
     }
-    fresh: dict[str, EventInput] = {}
-    for _, event in rows:
-        if event.event_id not in before and event.event_id not in fresh:
-            fresh[event.event_id] = event
-    inserted = _event_frame(list(fresh.values())) if fresh else None
+    # Where each event id first appears (of equal keys, the last one given stays).
+    first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+    fresh = group.take(
+        sorted(p for event_id, p in first.items() if event_id not in before)
+        if before
+        else sorted(first.values())
+    )
+    inserted = _event_frame(fresh) if len(fresh) else None
     if inserted is not None:
         insert_events(conn, inserted, now=now)
-    touched = sorted({event.lead_id for event in fresh.values()})
-    states: dict[str, LeadState] = {}
+    touched = sorted(set(fresh.lead_ids))
+    states: dict[str, LeadRow] = {}
     if touched:
         _, applied = rescore_leads(
             conn,
@@ -284,86 +464,87 @@ def _ingest(
         states = _states(conn, touched)
     if history is not None:
         history.finish(conn)
+    repeats = bool(before) or len(first) < len(ids)
+    offset = 0
     for i in accepted:
-        receipts = []
-        for event in requests[i]:
-            if event.event_id in before:
-                lead_id, received_at = before[event.event_id]
-                receipts.append(Receipt(event.event_id, lead_id, received_at, duplicate=True))
-            else:
-                first = fresh[event.event_id] is event
-                receipt = Receipt(event.event_id, fresh[event.event_id].lead_id, now, not first)
-                receipts.append(receipt)
-        named = dict.fromkeys(event.lead_id for event in requests[i])
-        leads = tuple(states[lead_id] for lead_id in named if lead_id in states)
-        results[i] = IngestResult(tuple(receipts), leads)
-    return [result if result is not None else IngestResult() for result in results]
+        request = requests[i]
+        duplicates: dict[int, tuple[str, datetime]] = {}
+        if repeats:
+            for j, event_id in enumerate(request.event_ids):
+                if event_id in before:
+                    duplicates[j] = before[event_id]
+                elif first[event_id] != offset + j:
+                    duplicates[j] = (group.lead_ids[first[event_id]], now)
+        named = dict.fromkeys(request.lead_ids)
+        leads = [states[lead_id] for lead_id in named if lead_id in states]
+        outcomes[i] = IngestOutcome(now, duplicates, leads)
+        offset += len(request)
+    return [outcome if outcome is not None else IngestOutcome() for outcome in outcomes]
 
 
 def _history_reader(
-    history: HistoryCache, fresh: Mapping[str, EventInput], inserted: pl.DataFrame | None
+    history: HistoryCache, fresh: EventColumns, inserted: pl.DataFrame | None
 ) -> HistoryReader:
     """The cache's reader, told which events this group inserted.
 
     An event without any property is stored and read back as exactly its lead, type and
     time, so those are handed over as a frame; the others are read back from the store.
     """
-    bare = [
-        not e.properties or all(v is None for v in e.properties.values()) for e in fresh.values()
+    with_properties = [
+        p
+        for p, props in fresh.properties.items()
+        if any(value is not None for value in props.values())
     ]
-    with_properties = {
-        event_id: event.lead_id
-        for (event_id, event), plain in zip(fresh.items(), bare, strict=True)
-        if not plain
-    }
     frame = None
-    if inserted is not None and any(bare):
-        base = inserted.select(c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT)
-        frame = base.filter(pl.Series(bare, dtype=pl.Boolean))
-    return history.reader(with_properties, frame)
+    if inserted is not None and len(with_properties) < len(fresh):
+        frame = inserted.select(c.LEAD_ID, c.EVENT_TYPE, c.OCCURRED_AT)
+        if with_properties:
+            bare = [True] * len(fresh)
+            for p in with_properties:
+                bare[p] = False
+            frame = frame.filter(pl.Series(bare, dtype=pl.Boolean))
+    ids, leads = fresh.event_ids, fresh.lead_ids
+    return history.reader({ids[p]: leads[p] for p in with_properties}, frame)
 
 
-def _unknown_leads(request: Sequence[EventInput], known: set[str]) -> IngestResult | None:
+def _unknown_leads(request: EventColumns, known: set[str]) -> IngestOutcome | None:
+    if known.issuperset(request.lead_ids):
+        return None
     problems = [
         _problem(
             "unknown_lead",
-            f"lead_id {event.lead_id!r} is not in the database.",
+            f"lead_id {lead_id!r} is not in the database.",
             f"events[{i}].lead_id" if len(request) > 1 else "lead_id",
             "Create the lead first (PUT /v1/leads/{lead_id}), then send its events.",
         )
-        for i, event in enumerate(request)
-        if event.lead_id not in known
+        for i, lead_id in enumerate(request.lead_ids)
+        if lead_id not in known
     ]
-    if not problems:
-        return None
     summary = (
         problems[0].message
         if len(problems) == 1
         else f"{len(problems)} events name leads that are not in the database."
     )
-    return IngestResult(error=InputDataError(problems, summary=summary))
+    return IngestOutcome(error=InputDataError(problems, summary=summary))
 
 
-def _event_frame(events: list[EventInput]) -> pl.DataFrame:
+def _event_frame(events: EventColumns) -> pl.DataFrame:
     """The events as a frame; each property becomes a column (mixed types become text)."""
     base = pl.DataFrame(
-        {
-            c.EVENT_ID: [e.event_id for e in events],
-            c.LEAD_ID: [e.lead_id for e in events],
-            c.EVENT_TYPE: [e.event_type for e in events],
-            c.OCCURRED_AT: [e.occurred_at for e in events],
-        },
-        schema={
-            c.EVENT_ID: pl.String,
-            c.LEAD_ID: pl.String,
-            c.EVENT_TYPE: pl.String,
-            c.OCCURRED_AT: pl.Datetime("us", "UTC"),
-        },
+        [
+            pl.Series(c.EVENT_ID, events.event_ids, dtype=pl.String),
+            pl.Series(c.LEAD_ID, events.lead_ids, dtype=pl.String),
+            pl.Series(c.EVENT_TYPE, events.event_types, dtype=pl.String),
+            pl.Series(c.OCCURRED_AT, events.occurred_at, dtype=pl.Int64).cast(
+                pl.Datetime("us", "UTC")
+            ),
+        ]
     )
-    if not any(e.properties for e in events):
+    if not events.properties:
         return base
+    given = events.properties
     props = pl.from_dicts(
-        [dict(e.properties) for e in events], infer_schema_length=None, strict=False
+        [dict(given.get(i, {})) for i in range(len(events))], infer_schema_length=None, strict=False
     )
     return base.hstack(props) if props.width else base
 
@@ -414,7 +595,7 @@ def upsert_lead_records(
             conn, model, ids, as_of=now, now=now, recheck_days=recheck_days, action="auto"
         )
         _route(conn, model, ids, now)
-        states = _states(conn, ids)
+        states = _lead_states(conn, ids)
     return [states[lead_id] for lead_id in dict.fromkeys(ids)]
 
 
@@ -457,7 +638,7 @@ def upsert_account_records(
             conn, model, ids, as_of=now, now=now, recheck_days=recheck_days, action="auto"
         )
         _route(conn, model, _unassigned_in_routed_stage(model, applied, ids), now)
-        states = _states(conn, ids)
+        states = _lead_states(conn, ids)
     return AccountUpsert(created, tuple(states[lead_id] for lead_id in ids if lead_id in states))
 
 
@@ -576,22 +757,31 @@ def _unassigned_in_routed_stage(
     return sorted(set(routable.get_column(c.LEAD_ID).to_list()))
 
 
-def _states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadState]:
-    return {
-        row[0]: LeadState(*row)
-        for row in lead_states(conn, lead_ids).select(STATE_COLUMNS).iter_rows()
-    }
+def _lead_states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadState]:
+    return {lead_id: LeadState(*row) for lead_id, row in _states(conn, lead_ids).items()}
+
+
+def _states(conn: Connection, lead_ids: list[str]) -> dict[str, LeadRow]:
+    rows = lead_states(conn, lead_ids).select(STATE_COLUMNS).iter_rows()
+    return {row[0]: row for row in rows}
 
 
 __all__ = [
     "EARLIEST",
     "MAX_AHEAD",
     "AccountUpsert",
+    "CheckedEvent",
+    "EventColumns",
     "EventInput",
+    "IngestOutcome",
     "IngestResult",
+    "LeadRow",
     "LeadState",
     "Receipt",
+    "SentEvent",
     "check_events",
+    "epoch_micros",
+    "ingest_columns",
     "ingest_events",
     "upsert_account_records",
     "upsert_lead_records",
