@@ -66,7 +66,7 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("leadgate.services.lifecycle", "stage_messages", "    stage_messages"),
     ("leadgate.services.lifecycle", "append_outbox", "    append_outbox"),
     ("leadgate.services.lifecycle", "_sla_clocks", "    _sla_clocks"),
-    ("leadgate.services.ingest", "_unassigned_in_routed_stage", "routable?"),
+    ("leadgate.services.ingest", "unassigned_in_routed_stage", "routable?"),
     ("leadgate.services.routing", "route_within", "route_within"),
     ("leadgate.services.routing", "_routable", "  _routable"),
     ("leadgate.services.routing", "flags_from", "  flags_from"),
@@ -119,7 +119,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
 
 
 def _requests(mix: str, size: int, leads: list[str], rng: random.Random, now: datetime) -> list:
-    from leadgate.services.ingest import EventInput
+    from leadgate.services.event_columns import EventInput
 
     out = []
     for _ in range(size):

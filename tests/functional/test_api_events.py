@@ -10,7 +10,8 @@ import pytest
 from apikit import START, Api, api, lead_body, open_api
 
 from leadgate.services import ingest
-from leadgate.services.ingest import EventInput, ingest_events
+from leadgate.services.event_columns import EventInput
+from leadgate.services.ingest import ingest_events
 from leadgate.services.lifecycle import load_stored_model, save_stored_model
 from leadgate.storage import (
     read_events,
@@ -289,7 +290,7 @@ def test_a_batch_answer_is_the_public_model_field_for_field(api: Api) -> None:
     from dataclasses import fields
 
     from leadgate.api.schemas import BatchAckPublic, LeadStatePublic, ReceiptPublic
-    from leadgate.services.ingest import LeadState, Receipt
+    from leadgate.services.event_columns import LeadState, Receipt
 
     assert [f.name for f in fields(Receipt)] == list(ReceiptPublic.model_fields)
     assert [f.name for f in fields(LeadState)] == list(LeadStatePublic.model_fields)
@@ -409,7 +410,7 @@ def test_the_process_writer_answers_each_request_of_a_group(db_url: str) -> None
     from leadgate.api import writer as writer_module
     from leadgate.api.writer import IngestWriter
     from leadgate.exceptions import InputDataError
-    from leadgate.services.ingest import EventColumns
+    from leadgate.services.event_columns import EventColumns
     from leadgate.storage import make_engine, upgrade
 
     engine = make_engine(db_url)

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from leadgate.engine.score import score
 from leadgate.services import ingest
-from leadgate.services.ingest import EventInput, ingest_events
+from leadgate.services.event_columns import EventInput
+from leadgate.services.ingest import ingest_events
 from leadgate.services.lifecycle import (
     StoredModel,
     load_stored_model,

@@ -15,7 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from leadgate.model.compiled import QualificationModel
-from leadgate.services.ingest import EventInput, ingest_events
+from leadgate.services.event_columns import EventInput
+from leadgate.services.ingest import ingest_events
 from leadgate.services.lifecycle import FieldTypes, load_stored_model, requalify
 from leadgate.services.privacy import record_consent
 from leadgate.services.routing import import_roster

@@ -5,7 +5,7 @@ queued as columns. A single writer task takes whatever is waiting — up to ``ma
 events — and hands the group to :func:`leadgate.services.ingest.ingest_columns` on its own
 thread or in its own process: one transaction and one engine call for the lot, then each
 request gets its own result. Requests travel as columns and results come back in the
-compact form (:class:`~leadgate.services.ingest.IngestOutcome`): nothing on the way to the
+compact form (:class:`~leadgate.services.event_columns.IngestOutcome`): nothing on the way to the
 writer process and back is an object per event, whose pickling cost more CPU than the
 rest of the hand-over.
 Under load the groups grow, so the fixed cost of a transaction and of the engine is
@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from leadgate.exceptions import LeadgateError, Problem
 from leadgate.services.database import open_database
-from leadgate.services.ingest import EventColumns, IngestOutcome, ingest_columns
+from leadgate.services.event_columns import EventColumns, IngestOutcome
+from leadgate.services.ingest import ingest_columns
 from leadgate.services.lifecycle import FieldTypes, load_stored_model
 from leadgate.services.scoring_history import HistoryCache
+from leadgate.settings import GC_THRESHOLDS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -44,8 +46,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("leadgate.api.writer")
-GC_THRESHOLDS: Final = (50_000, 10, 10)
-"""The cyclic collector's thresholds in the writer process (the default young one is 700)."""
 
 
 class WriterStoppedError(RuntimeError):

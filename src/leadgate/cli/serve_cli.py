@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from leadgate.cli.output import Output
+from leadgate.settings import GC_THRESHOLDS
 
 
 def serve(
@@ -60,11 +61,7 @@ def serve(
     # The ingest writer's thread runs Python between Polars calls; a shorter GIL switch
     # interval keeps the event loop answering requests while a group is being written.
     sys.setswitchinterval(0.0005)
-    # A batch request allocates tens of thousands of short-lived objects (its JSON, a
-    # thousand validated events, the answer). At the default threshold (700) they set off
-    # young collections all the time and full ones over the whole heap every few batches:
-    # about half of the web process's CPU per batch under load.
-    gc.set_threshold(50_000, 10, 10)
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(
         "leadgate.api.app:app_from_env",
         factory=True,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadgate.exceptions import InputDataError
-from leadgate.services import ingest
-from leadgate.services.ingest import (
+from leadgate.services import event_columns, ingest
+from leadgate.services.event_columns import (
     EventColumns,
     EventInput,
     IngestOutcome,
@@ -45,10 +45,10 @@ def _events(draw: st.DrawFn) -> list[EventInput]:
     )
     when = st.one_of(
         st.just(NOW - timedelta(minutes=1)),
-        st.just(NOW + ingest.MAX_AHEAD),  # the limit itself is fine
-        st.just(NOW + ingest.MAX_AHEAD + timedelta(microseconds=1)),
-        st.just(ingest.EARLIEST),
-        st.just(ingest.EARLIEST - timedelta(microseconds=1)),
+        st.just(NOW + event_columns.MAX_AHEAD),  # the limit itself is fine
+        st.just(NOW + event_columns.MAX_AHEAD + timedelta(microseconds=1)),
+        st.just(event_columns.EARLIEST),
+        st.just(event_columns.EARLIEST - timedelta(microseconds=1)),
         moments,
     )
     return [

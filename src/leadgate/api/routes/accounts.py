@@ -14,7 +14,7 @@ from leadgate.api.schemas import (
     LeadStatePublic,
     UpsertPublic,
 )
-from leadgate.services.ingest import upsert_account_records
+from leadgate.services.records import upsert_account_records
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 AccountId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.:@+\-]*$")]

@@ -29,7 +29,7 @@ from leadgate.api.schemas import (
     ReceiptPublic,
 )
 from leadgate.api.writer import WriterStoppedError
-from leadgate.services.ingest import (
+from leadgate.services.event_columns import (
     EventColumns,
     IngestOutcome,
     LeadState,

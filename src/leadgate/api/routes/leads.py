@@ -28,8 +28,8 @@ from leadgate.api.schemas import (
 )
 from leadgate.services import leads as lead_views
 from leadgate.services.access import Role, check_lead_access
-from leadgate.services.ingest import upsert_lead_records
 from leadgate.services.lifecycle import perform_action
+from leadgate.services.records import upsert_lead_records
 
 router = APIRouter(prefix="/v1", tags=["leads"], responses=PROBLEM_RESPONSES)
 LeadId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.:@+\-]*$")]
