@@ -25,8 +25,6 @@ they have not classified, so a long-lived caller builds them once. Then:
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +42,7 @@ from leadgate.engine.ledger import ledger_types
 from leadgate.engine.normalize import TitleMemo, lead_normalizer
 from leadgate.engine.resolution import ResolvedPlans, distinct_values
 from leadgate.model import columns as c
+from leadgate.model.cache import ModelCache
 from leadgate.model.compiled import QualificationModel
 
 #: Below this many rows, text tests run directly: resolving them per distinct value costs
@@ -408,15 +407,7 @@ class ScorePlan:
 # --- the cache ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Entry:
-    model: QualificationModel
-    plan: ScorePlan
-
-
-_PlanKey = tuple[str, Shape, bool]
-_plans: OrderedDict[_PlanKey, _Entry] = OrderedDict()
-_lock = threading.Lock()
+_plans: ModelCache[ScorePlan] = ModelCache(CACHE_SIZE)
 
 
 def plan_for(
@@ -427,30 +418,19 @@ def plan_for(
     Plans are keyed by model version, input shape and explain flag. A hit must also be the
     same model (or an equal one): a version never serves a plan built from other content.
     """
-    key = (model.version, Shape.of(model, inputs, as_of_column), explain_points)
-    with _lock:
-        entry = _plans.get(key)
-        if entry is not None:
-            _plans.move_to_end(key)
-    if entry is not None and (entry.model is model or entry.model == model):
-        entry.model = model
-        return entry.plan
-    plan = ScorePlan(model, key[1], explain_points=explain_points)
-    with _lock:
-        _plans[key] = _Entry(model, plan)
-        _plans.move_to_end(key)
-        while len(_plans) > CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
+    shape = Shape.of(model, inputs, as_of_column)
+    return _plans.get(
+        (model.version, shape, explain_points),
+        model,
+        lambda: ScorePlan(model, shape, explain_points=explain_points),
+    )
 
 
 def clear_plans() -> None:
     """Forget every cached plan (plans are rebuilt on demand)."""
-    with _lock:
-        _plans.clear()
+    _plans.clear()
 
 
 def cached_plans() -> int:
     """How many plans the cache holds."""
-    with _lock:
-        return len(_plans)
+    return len(_plans)

@@ -19,7 +19,7 @@ inactive reps (``eligible`` false) offer none either.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
@@ -27,6 +27,7 @@ import polars as pl
 from leadgate.engine.conditions import ExprContext, to_expr
 from leadgate.engine.lifecycle import threshold_expr
 from leadgate.model import columns as c
+from leadgate.model.cache import ModelCache
 from leadgate.model.compiled import (
     ACCOUNT_OWNER_RULE,
     FieldTest,
@@ -101,15 +102,13 @@ def routing_fields(model: QualificationModel) -> tuple[str, ...]:
 class _CompiledRules:
     """What matching leads to a model's routing rules needs, built once per model."""
 
-    model: QualificationModel
     fields: tuple[str, ...]
     rule_id: pl.Expr  # the id of the first rule a lead matches (null: none)
     rules: pl.LazyFrame  # rule_id, team_id, method
 
 
-#: Per model version; a hit must be the same (or an equal) model, as the engine's plan cache.
-_compiled: dict[str, _CompiledRules] = {}
-_COMPILED_SIZE: Final = 8
+#: Per model version (see ``model/cache.py``).
+_compiled: ModelCache[_CompiledRules] = ModelCache(8)
 
 
 def _rules_of(model: QualificationModel) -> _CompiledRules:
@@ -118,13 +117,10 @@ def _rules_of(model: QualificationModel) -> _CompiledRules:
     Building the conditions' expressions costs more than matching a real-time group's few
     leads, and they are a pure function of the (frozen) model.
     """
-    entry = _compiled.get(model.version)
-    if entry is not None and entry.model is model:
-        return entry
-    if entry is not None and entry.model == model:  # an equal copy: compared once
-        entry = replace(entry, model=model)
-        _compiled[model.version] = entry
-        return entry
+    return _compiled.get(model.version, model, lambda: _compile_rules(model))
+
+
+def _compile_rules(model: QualificationModel) -> _CompiledRules:
     names: dict[str, None] = {}
     for rule in model.routing.rules:
         if rule.when is not None:
@@ -144,11 +140,7 @@ def _rules_of(model: QualificationModel) -> _CompiledRules:
         },
         schema={RULE_ID: pl.String, TEAM_ID: pl.String, METHOD: pl.String},
     )
-    entry = _CompiledRules(model, tuple(names), rule_id, rules)
-    if len(_compiled) >= _COMPILED_SIZE:
-        _compiled.clear()
-    _compiled[model.version] = entry
-    return entry
+    return _CompiledRules(tuple(names), rule_id, rules)
 
 
 def match_rules(leads: pl.DataFrame, model: QualificationModel) -> pl.DataFrame:

@@ -20,6 +20,7 @@ from leadgate.engine import routing as rt
 from leadgate.engine import sla as eng
 from leadgate.engine.inputs import utc_literal
 from leadgate.model import columns as c
+from leadgate.model.cache import ModelCache
 from leadgate.services.routing import (
     message_id,
     read_roster,
@@ -69,13 +70,11 @@ def start_clocks(
 
 def _sla_frame(model: QualificationModel) -> pl.LazyFrame:
     """The model's SLAs, one row per stage (kept per model: a pure function of it)."""
-    kept = _SLA_FRAMES.get(model.version)
-    if kept is not None and kept[0] is model:
-        return kept[1]
-    if kept is not None and kept[0] == model:  # an equal copy: compared once
-        _SLA_FRAMES[model.version] = (model, kept[1])
-        return kept[1]
-    slas = pl.LazyFrame(
+    return _SLA_FRAMES.get(model.version, model, lambda: _build_sla_frame(model))
+
+
+def _build_sla_frame(model: QualificationModel) -> pl.LazyFrame:
+    return pl.LazyFrame(
         {
             "stage": [s.stage for s in model.slas],
             "budget_seconds": [s.seconds for s in model.slas],
@@ -91,13 +90,9 @@ def _sla_frame(model: QualificationModel) -> pl.LazyFrame:
             "escalation": pl.String,
         },
     )
-    if len(_SLA_FRAMES) >= 8:
-        _SLA_FRAMES.clear()
-    _SLA_FRAMES[model.version] = (model, slas)
-    return slas
 
 
-_SLA_FRAMES: dict[str, tuple[QualificationModel, pl.LazyFrame]] = {}
+_SLA_FRAMES: ModelCache[pl.LazyFrame] = ModelCache(8)
 
 
 def _start(conn: Connection, model: QualificationModel, entered: pl.LazyFrame, at: datetime) -> int:

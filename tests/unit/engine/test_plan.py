@@ -221,7 +221,7 @@ def test_explain_flag_and_cache_bound(small_model, monkeypatch):
     score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=True)
     score(LEADS, ACCOUNTS, EVENTS, small_model, as_of=AS_OF, explain_points=False)
     assert plan_module.cached_plans() == 2
-    monkeypatch.setattr(plan_module, "CACHE_SIZE", 2)
+    monkeypatch.setattr(plan_module._plans, "size", 2)
     score(LEADS.drop("email"), ACCOUNTS, EVENTS, small_model, as_of=AS_OF)
     assert plan_module.cached_plans() == 2  # the least recently used plan made room
 
