@@ -179,25 +179,10 @@ class FieldTypes:
 
     seen: dict[tuple[str, str], pl.DataType] = field(default_factory=dict)
 
-    def steady(self, frame: pl.DataFrame, part: str, names: Sequence[str]) -> pl.DataFrame:
-        casts = []
-        for name in dict.fromkeys(names):
-            dtype = frame.schema.get(name)
-            if dtype is None:
-                continue
-            known = self.seen.get((part, name))
-            if dtype == pl.Null:
-                if known is not None:
-                    casts.append(pl.col(name).cast(known))
-            elif known is None:
-                self.seen[(part, name)] = dtype
-        return frame.with_columns(casts) if casts else frame
-
     def shaped(self, frame: pl.DataFrame, part: str, names: Sequence[str]) -> pl.DataFrame:
-        """``steady`` of the frame with the fields it lacks added as empty columns.
-
-        The same frame as ``_with_fields`` followed by :meth:`steady` (an added column is
-        all-empty: it gets the type the field had before, if any), in one query.
+        """The frame with the fields ``names`` it lacks added as empty columns (not the
+        ``account.`` ones), and every all-empty field given the type it was read with
+        before, if any; the type of a field read with values is remembered. One query.
         """
         schema = frame.schema
         columns: list[pl.Expr] = []

@@ -179,7 +179,7 @@ def test_kept_expressions_follow_the_input_types_and_the_model_version():
     assert set(other[c.MODEL_VERSION].to_list()) == {"m@2"}
 
 
-def test_one_query_shapes_a_frame_as_adding_empty_fields_then_steadying_it():
+def test_one_query_adds_empty_fields_and_gives_empty_ones_their_earlier_type():
     frame = pl.DataFrame(
         {
             c.LEAD_ID: ["1", "2"],
@@ -190,8 +190,16 @@ def test_one_query_shapes_a_frame_as_adding_empty_fields_then_steadying_it():
     )
     names = ("budget", "seats", "plan", "region", "account.industry", "budget")
     seen = {("leads", "budget"): pl.Boolean(), ("leads", "region"): pl.String()}
-    steady = lc.FieldTypes(dict(seen))
-    expected = steady.steady(lc._with_fields(frame, names), "leads", names)
+    expected = pl.DataFrame(
+        {
+            c.LEAD_ID: ["1", "2"],
+            "budget": [None, None],
+            "seats": [3, None],
+            "plan": [None, None],
+            "region": [None, None],
+        },
+        schema_overrides={"budget": pl.Boolean, "region": pl.String},
+    )
     shaped_types = lc.FieldTypes(dict(seen))
     shaped = shaped_types.shaped(frame, "leads", names)
     assert shaped.equals(expected)
@@ -200,4 +208,4 @@ def test_one_query_shapes_a_frame_as_adding_empty_fields_then_steadying_it():
     assert shaped.schema["region"] == pl.String
     assert shaped.schema["plan"] == pl.Null
     assert "account.industry" not in shaped.columns
-    assert shaped_types.seen == steady.seen  # ``seats`` is remembered by both
+    assert shaped_types.seen == {**seen, ("leads", "seats"): pl.Int64()}  # ``seats`` remembered
