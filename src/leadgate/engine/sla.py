@@ -198,12 +198,18 @@ _WORKING_DUE: Final = (
 ).alias(DUE_AT)
 
 
+def _span_days(calendar: TeamCalendar, most: int) -> int:
+    """Days laid out first after the last start: enough for ``most`` seconds of working
+    time unless holidays are unusually long."""
+    weeks = math.ceil(most / calendar.weekly_seconds)
+    return 7 * weeks + 8 + len(calendar.holidays)
+
+
 def _first_span(
     calendar: TeamCalendar, first: datetime, last: datetime, most: int
 ) -> tuple[date, date]:
     """The local dates laid out first for clocks started between ``first`` and ``last``."""
-    weeks = math.ceil(most / calendar.weekly_seconds)
-    span = 7 * weeks + 8 + len(calendar.holidays)
+    span = _span_days(calendar, most)
     return first.date() - timedelta(days=2), last.date() + timedelta(days=span)
 
 
@@ -226,9 +232,9 @@ def _working_due(
     group: pl.LazyFrame, calendar: TeamCalendar, first: datetime, last: datetime, most: int
 ) -> pl.LazyFrame:
     """Due times of one team's working-time clocks (started between ``first`` and ``last``,
-    the longest ``most`` seconds), laying out a longer span until it covers them all."""
-    weeks = math.ceil(most / calendar.weekly_seconds)
-    span = 7 * weeks + 8 + len(calendar.holidays)
+    the longest ``most`` seconds) whose first span (:func:`_first_span`) fell short: twice,
+    four times ... as many days until one covers them all."""
+    span = 2 * _span_days(calendar, most)
     while True:
         intervals = _layout(
             calendar, first.date() - timedelta(days=2), last.date() + timedelta(days=span)
